@@ -1,0 +1,38 @@
+// swift-tools-version: 6.0
+// mairlab: an experiment harness for AArch64 memory attributes under a hypervisor.
+// Module arrows point one way (see docs in README): CLI -> Harness -> {Hypervisor} -> AArch64;
+// Harness -> Unicorn -> CUnicorn. AArch64 and Unicorn know nothing of each other.
+import PackageDescription
+
+let package = Package(
+    name: "mairlab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mairlab", targets: ["mairlab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CUnicorn",
+            pkgConfig: "unicorn",
+            providers: [.apt(["libunicorn-dev"])]
+        ),
+        .target(name: "Unicorn", dependencies: ["CUnicorn"]),
+        .target(name: "AArch64"),
+        .target(name: "Hypervisor", dependencies: ["AArch64"]),
+        .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor"]),
+        .executableTarget(
+            name: "mairlab",
+            dependencies: [
+                "Harness", "AArch64",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "UnicornTests", dependencies: ["Unicorn"]),
+        .testTarget(name: "AArch64Tests", dependencies: ["AArch64"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Unicorn", "AArch64", "Hypervisor"],
+                    resources: []),
+    ]
+)

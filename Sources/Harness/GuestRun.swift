@@ -1,0 +1,306 @@
+import AArch64
+import Foundation
+import Hypervisor
+import Unicorn
+
+/// Knobs of one run that are not part of the snippet.
+public struct RunOptions: Sendable {
+    /// Overrides the manifest's instruction budget.
+    public var budget: Int?
+    /// Overrides the manifest's wall-clock safety net.
+    public var timeoutMilliseconds: Int?
+    public var cpu: CPUModel
+
+    public init(budget: Int? = nil, timeoutMilliseconds: Int? = nil, cpu: CPUModel = .max) {
+        self.budget = budget
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.cpu = cpu
+    }
+}
+
+/// The generic timer as the guest sees it: virtual, counting guest instructions, so that a run
+/// is the same on every host (Unicorn's own counter follows host time).
+enum VirtualTimer {
+    /// CNTFRQ_EL0 as QEMU's virt machine reports it at reset.
+    static let frequency: UInt64 = 62_500_000
+    /// One tick per guest instruction: a 62.5 MHz counter on a 62.5 M instructions/s guest.
+    static func count(afterInstructions n: UInt64) -> UInt64 { n }
+}
+
+/// One run of one snippet: builds the machine from the manifest, loads the image, installs the
+/// hypervisor's hooks, runs within the budget and turns whatever happened into a report.
+final class GuestRun {
+    let loaded: LoadedSnippet
+    let options: RunOptions
+    let machine: Machine
+    let trapHandler = PassThroughTrapHandler()
+
+    private(set) var instructions: UInt64 = 0
+    private var ending: Outcome?
+    private var traps = TrapLog()
+    private var syncPoints: [SyncPoint] = []
+    private var lastDataAccess: MemoryAccess?
+    private var invalidAccess: InvalidMemoryAccess?
+
+    var budget: Int { options.budget ?? loaded.manifest.budget }
+
+    init(_ loaded: LoadedSnippet, options: RunOptions) throws {
+        self.loaded = loaded
+        self.options = options
+        do {
+            machine = try Machine(model: options.cpu)
+        } catch {
+            throw HarnessError.unicorn(error)
+        }
+    }
+
+    func run() throws -> RunReport {
+        do {
+            try buildPlatform()
+            try installHooks()
+            try execute()
+            return try report()
+        } catch let error as UnicornError {
+            throw HarnessError.unicorn(error)
+        }
+    }
+
+    // MARK: platform
+
+    private func buildPlatform() throws {
+        let manifest = loaded.manifest
+        for region in manifest.memory {
+            try machine.map(region.base, size: region.size)
+        }
+        for segment in loaded.image.segments {
+            var bytes = segment.bytes
+            if UInt64(bytes.count) < segment.memorySize {
+                bytes += [UInt8](repeating: 0, count: Int(segment.memorySize) - bytes.count)
+            }
+            try machine.write(bytes, at: segment.physicalAddress)
+        }
+        let text = manifest.memory.first { $0.contains(manifest.textAddress) }
+        try machine.write(.sp, manifest.stack ?? text?.end ?? 0)
+    }
+
+    // MARK: hooks (all installed before the first run: Unicorn compiles them into blocks)
+
+    private func installHooks() throws {
+        // Guest instructions begun: a code hook is exact where block sizes are not (a block
+        // left early by an exception would be over-counted). Re-executions of the final HVC
+        // after the end is signalled are not counted.
+        try machine.onCode { [unowned self] _, _ in
+            if ending == nil { instructions += 1 }
+        }
+        try machine.onSystemInstruction(.msr) { [unowned self] insn in trappedWrite(insn) }
+        try machine.onSystemInstruction(.mrs) { [unowned self] insn in systemRegisterRead(insn) }
+        try machine.onInterrupt { [unowned self] intno in exception(intno) }
+        // Remember the last data access: Unicorn reports aborts without FAR, and this hook sees
+        // the access's VA before the abort is raised.
+        try machine.onMemoryAccess([.read, .write], range: 0...UInt64.max) { [unowned self] access in
+            lastDataAccess = access
+        }
+        try machine.onInvalidMemory { [unowned self] access in
+            invalidAccess = access
+            return false
+        }
+    }
+
+    private var pc: UInt64 { (try? machine.read(.pc)) ?? 0 }
+
+    /// The MSR hook is the TVM trap (Unicorn never enters EL2): count, decide, load.
+    private func trappedWrite(_ insn: SystemInstruction) -> SystemInstructionAction {
+        guard ending == nil, let register = SystemRegister(encoding: insn.address.encoding), register.isTrappedByTVM else {
+            return .execute
+        }
+        let pc = self.pc
+        let decision = trapHandler.decide(writing: insn.value, to: register)
+        let loaded: UInt64 = switch decision {
+        case .passThrough: insn.value
+        case .load(let value): value
+        }
+        traps.record(TrappedAccess(register: register, direction: .write, value: insn.value, loaded: loaded,
+                                   pc: pc, site: self.loaded.image.symbolize(pc)))
+        switch decision {
+        case .passThrough:
+            return .execute
+        case .load(let value):
+            try? machine.writeSystemRegister(insn.address, value)
+            return .skip
+        }
+    }
+
+    /// Reads the host would otherwise answer with host state: the generic timer.
+    private func systemRegisterRead(_ insn: SystemInstruction) -> SystemInstructionAction {
+        let value: UInt64
+        switch SystemRegister(encoding: insn.address.encoding) {
+        case .CNTFRQ_EL0: value = VirtualTimer.frequency
+        case .CNTPCT_EL0, .CNTVCT_EL0: value = VirtualTimer.count(afterInstructions: instructions)
+        default: return .execute
+        }
+        if insn.rt != 31 { try? machine.write(.x(insn.rt), value) }
+        return .skip
+    }
+
+    // MARK: exceptions
+
+    /// Unicorn numbers (unicorn-2.0.1.md): 1 UNDEF (also HVC with EL2 absent), 2 SVC,
+    /// 3 prefetch abort, 4 data abort, 7 BRK, 13 SMC.
+    private func exception(_ intno: UInt32) {
+        guard ending == nil else { return }
+        let pc = self.pc
+        switch intno {
+        case 1:
+            if let word = instructionWord(at: pc), let imm = Self.hvcImmediate(word) {
+                hypercall(imm, pc: pc)
+            } else {
+                end(fault: .undefinedInstruction, pc: pc, detail: "UNDEFINED at EL1 (or trapped by EL2/EL3)")
+            }
+        case 2: end(fault: .supervisorCall, pc: pc &- 4, detail: "SVC: no EL1 vectors are emulated")
+        case 3: end(fault: .prefetchAbort, pc: pc, detail: "instruction fetch aborted")
+        case 4: dataAbort(pc: pc)
+        case 7: end(fault: .breakpoint, pc: pc, detail: "BRK")
+        case 13: end(fault: .secureMonitorCall, pc: pc, detail: "SMC: no EL3 firmware is emulated")
+        default: end(fault: .otherException, pc: pc, detail: "exception \(intno)")
+        }
+    }
+
+    /// HVC #imm16 is 0xD4000002 | imm16 << 5 (Arm ARM C6.2, HVC).
+    static func hvcImmediate(_ word: UInt32) -> Int? {
+        word & 0xFFE0_001F == 0xD400_0002 ? Int((word >> 5) & 0xFFFF) : nil
+    }
+
+    private func hypercall(_ imm: Int, pc: UInt64) {
+        if imm == 0 {
+            let status = (try? machine.read(.x(0))) ?? 0
+            ending = Outcome(status: .completed, exitStatus: status, fault: nil,
+                             message: "completed at \(loaded.image.symbolize(pc)) with exit status \(status)")
+            machine.stop()
+        } else {
+            syncPoints.append(SyncPoint(id: imm, site: loaded.image.symbolize(pc), instructions: instructions))
+            try? machine.write(.pc, pc + 4)
+        }
+    }
+
+    private func dataAbort(pc: UInt64) {
+        guard let access = lastDataAccess else {
+            return end(fault: .dataAbort, pc: pc, detail: "data abort")
+        }
+        let verb = access.kind == .write ? "write" : "read"
+        let walk = describeWalk(of: access.virtualAddress)
+        end(fault: .dataAbort, pc: pc, address: access.virtualAddress,
+            detail: "\(access.size)-byte \(verb) of VA \(hex(access.virtualAddress)): \(walk)")
+    }
+
+    private func end(fault kind: GuestFault.Kind, pc: UInt64, address: UInt64? = nil, detail: String) {
+        let site = loaded.image.symbolize(pc)
+        let fault = GuestFault(kind: kind, pc: hex(pc), site: site, instruction: loaded.disassemble(at: pc),
+                               address: address.map(hex), detail: detail)
+        let at = fault.instruction.map { "\(site) (\($0))" } ?? site
+        ending = Outcome(status: .guestFault, exitStatus: nil, fault: fault,
+                         message: "\(kind.rawValue) at \(at): \(detail)")
+        machine.stop()
+    }
+
+    // MARK: the guest's view of memory
+
+    /// The instruction word at a guest VA: through the guest's stage 1 when its MMU is on.
+    private func instructionWord(at va: UInt64) -> UInt32? {
+        guard let pa = try? translate(va) else { return nil }
+        return try? machine.read32(at: pa)
+    }
+
+    private var stage1: Stage1Configuration? {
+        let read: (SystemRegister) -> UInt64 = { [machine] register in
+            (try? machine.readSystemRegister(SystemRegisterAddress(register.encoding))) ?? 0
+        }
+        return Stage1Configuration(sctlr: read(.SCTLR_EL1), tcr: read(.TCR_EL1),
+                                   ttbr0: read(.TTBR0_EL1), ttbr1: read(.TTBR1_EL1))
+    }
+
+    private func translate(_ va: UInt64) throws -> UInt64 {
+        guard let stage1, stage1.mmuEnabled else { return va }
+        return try Stage1Walker(configuration: stage1).translate(va, reading: PhysicalMemory(machine: machine)).outputAddress
+    }
+
+    private func describeWalk(of va: UInt64) -> String {
+        guard let stage1, stage1.mmuEnabled else { return "MMU off: the access was to physical \(hex(va))" }
+        do {
+            let walk = try Stage1Walker(configuration: stage1).translate(va, reading: PhysicalMemory(machine: machine))
+            return "stage 1 maps it to PA \(hex(walk.outputAddress)), which no memory region covers"
+        } catch {
+            return "stage 1: \(error)"
+        }
+    }
+
+    // MARK: running
+
+    private func execute() throws {
+        let manifest = loaded.manifest
+        guard let entry = loaded.image.symbol(named: manifest.entry)?.value else {
+            throw HarnessError.manifest("\(loaded.snippet.displayManifest): field 'image.entry': no symbol '\(manifest.entry)' in \(loaded.snippet.displayPath)")
+        }
+        let timeout = Duration.milliseconds(options.timeoutMilliseconds ?? manifest.timeoutMilliseconds)
+        // `until` is never reached: the guest ends with `hvc #0`.
+        let result = Result { () throws(UnicornError) -> StopReason in
+            try machine.start(at: entry, until: UInt64.max, count: budget, timeout: timeout)
+        }
+        let reason: StopReason
+        switch result {
+        case .success(let stop): reason = stop
+        case .failure(let error):
+            guard ending == nil else { return }
+            guard error.isUnmappedAccess else { throw error }
+            return unmapped(error)
+        }
+        guard ending == nil else { return }
+        switch reason {
+        case .countExhausted:
+            ending = Outcome(status: .budgetExhausted, exitStatus: nil, fault: nil,
+                             message: "did not end within its budget of \(budget) instructions (stopped at \(loaded.image.symbolize(pc)))")
+        case .timedOut:
+            ending = Outcome(status: .timedOut, exitStatus: nil, fault: nil,
+                             message: "wall-clock limit of \(timeout) passed at \(loaded.image.symbolize(pc)) before the budget did")
+        case .reachedUntil, .stopped:
+            ending = Outcome(status: .guestFault, exitStatus: nil, fault: nil,
+                             message: "stopped at \(loaded.image.symbolize(pc)) without signalling an end")
+        }
+    }
+
+    private func unmapped(_ error: UnicornError) {
+        let pc = self.pc
+        let kind = invalidAccess.map { "\($0.kind)" } ?? error.name
+        let va = invalidAccess?.virtualAddress
+        let detail = va.map { "\(kind) of VA \(hex($0)): no memory region of the platform covers it" } ?? error.description
+        end(fault: .unmappedAccess, pc: pc, address: va, detail: detail)
+    }
+
+    private func report() throws -> RunReport {
+        var registers: [String: String] = [:]
+        for register in SystemRegister.allCases where register.isTrappedByTVM {
+            registers[register.rawValue] = hex64(try machine.readSystemRegister(SystemRegisterAddress(register.encoding)))
+        }
+        return RunReport(snippet: loaded.snippet.name, snippetHash: loaded.hash, outcome: ending!,
+                         guestInstructions: instructions, traps: TrapSummary(traps), syncPoints: syncPoints,
+                         finalRegisters: registers)
+    }
+}
+
+/// Guest physical memory as the stage-1 walker reads it.
+struct PhysicalMemory: TranslationTableReader {
+    let machine: Machine
+    func readDescriptor(at physicalAddress: UInt64) throws -> UInt64 {
+        try machine.read64(at: physicalAddress)
+    }
+}
+
+/// The one place where the emulator's spelling of an encoding meets the architecture's.
+extension SystemRegisterAddress {
+    init(_ encoding: SystemRegisterEncoding) {
+        self.init(op0: encoding.op0, op1: encoding.op1, crn: encoding.crn, crm: encoding.crm, op2: encoding.op2)
+    }
+
+    var encoding: SystemRegisterEncoding {
+        SystemRegisterEncoding(op0: op0, op1: op1, crn: crn, crm: crm, op2: op2)
+    }
+}
