@@ -24,20 +24,22 @@
         .text
         .globl _start
 _start:
-        // el2_setup, EL1 path: little-endian at EL1 and EL0 (clear EE and E0E).
+el2_setup:
+        // EL1 path: little-endian at EL1 and EL0 (clear EE and E0E).
         mrs     x0, sctlr_el1
         bic     x0, x0, #(3 << 24)
         msr     sctlr_el1, x0
         isb
 
-        // __create_page_tables: an identity map of RAM (1 GB block, Normal) and of the
+__create_page_tables:
+        // An identity map of RAM (1 GB block, Normal) and of the
         // device window below it (1 GB block, Device-nGnRnE), in a zeroed table.
         zero_range idmap_pg_dir, 4096
         zero_range swapper_pg_dir, 4096
         l1_block idmap_pg_dir, RAM_BASE, RAM_BASE, MT_NORMAL
         l1_block idmap_pg_dir, 0, 0, MT_DEVICE_nGnRnE, PTE_SH_OUTER
 
-        // __cpu_setup
+__cpu_setup:
         tlbi    vmalle1
         dsb     nsh
         ldr     x5, =MAIR_2015
@@ -47,9 +49,10 @@ _start:
         bfi     x10, x9, #32, #3            // TCR_EL1.IPS = PARange
         msr     tcr_el1, x10
 
-        // __enable_mmu: both translation table bases, then SCTLR_EL1 with M, C and I.
         ldr     x25, =idmap_pg_dir
         ldr     x26, =swapper_pg_dir
+__enable_mmu:
+        // Both translation table bases, then SCTLR_EL1 with M, C and I.
         msr     ttbr0_el1, x25
         msr     ttbr1_el1, x26
         isb
@@ -61,6 +64,7 @@ _start:
 
         // Loads and stores through the new mapping: fill a buffer, read it back, and count
         // the words that differ (the exit status; 0 when memory behaved).
+mmu_on:
         ldr     x1, =buffer
         mov     x2, #0
 fill:   lsl     x3, x2, #3

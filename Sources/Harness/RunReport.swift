@@ -64,7 +64,7 @@ public struct GuestFault: Codable, Sendable, Equatable {
 public struct SyncPoint: Codable, Sendable, Equatable {
     public var id: Int
     public var site: String
-    /// Guest instructions executed before it.
+    /// Guest instructions executed up to and including its HVC.
     public var instructions: UInt64
 }
 

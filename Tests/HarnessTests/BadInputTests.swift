@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+@testable import Harness
+
+/// Bad input never crashes: each case ends with a message naming the file, line, field or site.
+@Suite struct BadInputTests {
+    @Test func assemblerErrorCarriesTheSnippetFileAndLine() throws {
+        let snippet = try Fixtures.snippet("broken", """
+                    .text
+                    .globl _start
+            _start:
+                    mov     x0, #1
+                    frobnicate x0, x1
+            """, rawSource: true)
+        #expect {
+            try Fixtures.run(snippet)
+        } throws: { error in
+            guard case .assembly(let file, let diagnostics) = error as? HarnessError else { return false }
+            return file == snippet.displayPath
+                && diagnostics.contains("\(snippet.displayPath):5:")
+                && diagnostics.contains("error: unrecognized instruction mnemonic")
+        }
+    }
+
+    @Test func aGuestThatNeverEndsStopsAtItsBudget() throws {
+        let snippet = try Fixtures.snippet("forever", "nop\nspin: b spin")
+        let report = try Fixtures.run(snippet, options: RunOptions(budget: 1234))
+        #expect(report.outcome.status == .budgetExhausted)
+        #expect(report.guestInstructions == 1234)
+        #expect(report.outcome.message == "did not end within its budget of 1234 instructions (stopped at spin)")
+    }
+
+    @Test func anUnmappedAccessNamesTheAddressAndSite() throws {
+        let snippet = try Fixtures.snippet("unmapped", """
+                    ldr     x1, =0x10000000
+            bad:    ldr     x2, [x1]
+                    mairlab_end 0
+            """)
+        let report = try Fixtures.run(snippet)
+        #expect(report.outcome.status == .guestFault)
+        let fault = try #require(report.outcome.fault)
+        #expect(fault.kind == .unmappedAccess)
+        #expect(fault.site == "bad")
+        #expect(fault.address == "0x10000000")
+        #expect(fault.instruction == "ldr x2, [x1]")
+        #expect(fault.detail == "unmappedRead of VA 0x10000000: no memory region of the platform covers it")
+    }
+
+    @Test func anUndefinedInstructionNamesTheSite() throws {
+        let snippet = try Fixtures.snippet("undef", """
+                    nop
+            oops:   udf     #7
+                    mairlab_end 0
+            """)
+        let report = try Fixtures.run(snippet)
+        #expect(report.outcome.status == .guestFault)
+        #expect(report.outcome.fault?.kind == .undefinedInstruction)
+        #expect(report.outcome.fault?.site == "oops")
+        #expect(report.outcome.fault?.instruction == "udf #7")
+        #expect(report.guestInstructions == 2)
+    }
+
+    @Test func aSupervisorCallIsAFaultNotAHang() throws {
+        let snippet = try Fixtures.snippet("svc", "nop\ncall: svc #3\nmairlab_end 0")
+        let report = try Fixtures.run(snippet)
+        #expect(report.outcome.fault?.kind == .supervisorCall)
+        #expect(report.outcome.fault?.site == "call")
+    }
+
+    @Test func aBrokenManifestNamesFileLineAndField() throws {
+        let snippet = try Fixtures.snippet("badmanifest", "mairlab_end 0", manifest: """
+            description = "x"
+            [image]
+            text = 0x40080000
+            [[memory]]
+            name = "ram"
+            base = 0x40000000
+            size = "big"
+            """)
+        #expect {
+            try Fixtures.run(snippet)
+        } throws: { error in
+            (error as? HarnessError)?.description
+                == "\(snippet.displayManifest):7: field 'memory[0].size': expected an integer, found string \"big\""
+        }
+    }
+
+    @Test func aMisspeltManifestFieldIsReported() throws {
+        let snippet = try Fixtures.snippet("misspelt", "mairlab_end 0", manifest: Fixtures.defaultManifest
+            .replacingOccurrences(of: "budget = 10_000", with: "budjet = 10_000"))
+        #expect {
+            try Fixtures.run(snippet)
+        } throws: { error in
+            (error as? HarnessError)?.description.hasPrefix("\(snippet.displayManifest):5: unknown field 'run.budjet'") == true
+        }
+    }
+
+    @Test func textOutsideEveryMemoryRegionIsReported() throws {
+        let snippet = try Fixtures.snippet("outside", "mairlab_end 0", manifest: Fixtures.defaultManifest
+            .replacingOccurrences(of: "text = 0x40080000", with: "text = 0x80000000"))
+        #expect {
+            try Fixtures.run(snippet)
+        } throws: { error in
+            (error as? HarnessError)?.description == "\(snippet.displayManifest):3: field 'image.text': 0x80000000 lies in no [[memory]] region"
+        }
+    }
+
+    @Test func aSnippetWithoutManifestIsNamed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mairlab-nomanifest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "nop\n".write(to: dir.appendingPathComponent("lonely.S"), atomically: true, encoding: .utf8)
+        #expect(throws: HarnessError.manifestMissing(snippet: dir.path + "/lonely.S", expected: dir.path + "/lonely.toml")) {
+            try Snippet(path: dir.appendingPathComponent("lonely").path)
+        }
+    }
+
+    @Test func aMissingEntrySymbolIsNamed() throws {
+        let snippet = try Fixtures.snippet("noentry", "mairlab_end 0", manifest: Fixtures.defaultManifest
+            .replacingOccurrences(of: "text = 0x40080000", with: "text = 0x40080000\nentry = \"begin\""))
+        #expect {
+            try Fixtures.run(snippet)
+        } throws: { error in
+            (error as? HarnessError)?.description
+                == "\(snippet.displayManifest): field 'image.entry': no symbol 'begin' in \(snippet.displayPath)"
+        }
+    }
+}
