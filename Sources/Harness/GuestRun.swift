@@ -72,6 +72,9 @@ final class GuestRun {
         for region in manifest.memory {
             try machine.map(region.base, size: region.size)
         }
+        for window in manifest.virtualWindows {
+            try machine.reserveVirtualWindow(window.base, size: window.size)
+        }
         for segment in loaded.image.segments {
             var bytes = segment.bytes
             if UInt64(bytes.count) < segment.memorySize {

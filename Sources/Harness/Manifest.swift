@@ -18,6 +18,10 @@ public struct Manifest: Sendable, Equatable {
     public var textAddress: UInt64
     public var entry: String
     public var memory: [MemoryRegion]
+    /// VA ranges the guest's own tables map somewhere else (TTBR1 addresses, aliases). Unicorn
+    /// 2.0.1 checks every access's VA against its regions before translating it, so each needs
+    /// a placeholder region; its contents are never used.
+    public var virtualWindows: [MemoryRegion]
     /// Guest instructions after which a run that has not ended is stopped as never-ending.
     public var budget: Int
     /// A wall-clock safety net in milliseconds; never the deterministic limit.
@@ -47,7 +51,7 @@ extension Manifest {
 
     init(parsing text: String, file: String) throws(TOMLError) {
         let root = try TOMLTable(parsing: text, file: file)
-        try root.rejectUnknownKeys(allowed: ["description", "image", "run", "memory"])
+        try root.rejectUnknownKeys(allowed: ["description", "image", "run", "memory", "virtual_window"])
         description = try root.optional("description") ?? ""
 
         let image = try root.table("image")
@@ -63,24 +67,35 @@ extension Manifest {
         stack = try run?.optional("stack")
 
         memory = []
+        virtualWindows = []
         let regions = try root.arrayOfTables("memory")
         if regions.isEmpty { throw root.fieldError("memory", "at least one [[memory]] region is needed") }
         for table in regions {
-            try table.rejectUnknownKeys(allowed: ["name", "base", "size"])
-            let region = MemoryRegion(name: try table.string("name"), base: try table.uint64("base"),
-                                      size: try table.uint64("size"))
-            // Unicorn maps whole 4 KB pages (uc_mem_map rejects anything else).
-            if region.base % 4096 != 0 { throw table.fieldError("base", "\(hex(region.base)) is not 4 KB aligned") }
-            if region.size == 0 || region.size % 4096 != 0 {
-                throw table.fieldError("size", "\(hex(region.size)) is not a non-zero multiple of 4 KB")
-            }
-            if let other = memory.first(where: { $0.base < region.end && region.base < $0.end }) {
-                throw table.fieldError("base", "region '\(region.name)' overlaps region '\(other.name)'")
-            }
-            memory.append(region)
+            memory.append(try Self.region(table, notOverlapping: memory))
+        }
+        for table in try root.arrayOfTables("virtual_window") {
+            virtualWindows.append(try Self.region(table, notOverlapping: memory + virtualWindows))
         }
         if !memory.contains(where: { $0.contains(textAddress) }) {
             throw image.fieldError("text", "\(hex(textAddress)) lies in no [[memory]] region")
         }
+    }
+
+    private static func region(_ table: TOMLTable, notOverlapping others: [MemoryRegion]) throws(TOMLError) -> MemoryRegion {
+        try table.rejectUnknownKeys(allowed: ["name", "base", "size"])
+        let region = MemoryRegion(name: try table.string("name"), base: try table.uint64("base"),
+                                  size: try table.uint64("size"))
+        // Unicorn maps whole 4 KB pages (uc_mem_map rejects anything else).
+        if region.base % 4096 != 0 { throw table.fieldError("base", "\(hex(region.base)) is not 4 KB aligned") }
+        if region.size == 0 || region.size % 4096 != 0 {
+            throw table.fieldError("size", "\(hex(region.size)) is not a non-zero multiple of 4 KB")
+        }
+        if region.base > UInt64.max - region.size {
+            throw table.fieldError("size", "\(hex(region.size)) runs past the top of the address space")
+        }
+        if let other = others.first(where: { $0.base < region.end && region.base < $0.end }) {
+            throw table.fieldError("base", "region '\(region.name)' overlaps region '\(other.name)'")
+        }
+        return region
     }
 }
