@@ -25,13 +25,14 @@ public enum ELFError: Error, Sendable, Equatable, CustomStringConvertible {
         case .wrongClass(let elfClass):
             "ELF class \(elfClass) (\(elfClass == 1 ? "32-bit" : "unknown")) is not supported; expected ELF64 (class 2)"
         case .wrongByteOrder(let data):
-            "ELF data encoding \(data) (\(data == 2 ? "big-endian" : "unknown")) is not supported; expected little-endian (1)"
+            "ELF data encoding \(data) (\(data == 2 ? "big-endian" : "unknown")) is not supported; "
+                + "expected little-endian (1)"
         case .wrongMachine(let machine):
             "ELF machine \(machine) is not AArch64 (183)"
         case .wrongType(let type):
             "ELF type \(type) is not an executable (ET_EXEC, 2)"
         case .truncated(let what, let offset, let length, let fileSize):
-            "truncated file: \(what) at offset \(hex(offset)) needs \(length) bytes, but the file has \(fileSize)"
+            "truncated file: \(what) at offset \(ELFImage.hex(offset)) needs \(length) bytes, but the file has \(fileSize)"
         case .malformed(let message):
             "malformed ELF file: \(message)"
         }
@@ -114,8 +115,8 @@ public struct ELFImage: Sendable, Equatable {
         }
         let containing = symbols.last { $0.size > 0 && $0.value < address && address - $0.value < $0.size }
         let label = symbols.last { $0.size == 0 && $0.value < address }
-        guard let symbol = containing ?? label else { return hex(address) }
-        return "\(symbol.name)+\(hex(address - symbol.value))"
+        guard let symbol = containing ?? label else { return Self.hex(address) }
+        return "\(symbol.name)+\(Self.hex(address - symbol.value))"
     }
 
     private static func readSegments(_ file: FileBytes, _ header: Record) throws(ELFError) -> [Segment] {
@@ -134,7 +135,8 @@ public struct ELFImage: Sendable, Equatable {
                 throw .malformed("segment \(index): file size \(hex(fileSize)) exceeds memory size \(hex(memorySize))")
             }
             guard memorySize == 0 || virtualAddress <= UInt64.max - (memorySize - 1) else {
-                throw .malformed("segment \(index): \(hex(virtualAddress)) + \(hex(memorySize)) is past the end of the address space")
+                throw .malformed(
+                    "segment \(index): \(hex(virtualAddress)) + \(hex(memorySize)) is past the end of the address space")
             }
             let contents = try file.record(at: fileOffset, length: fileSize, "segment \(index)")
             segments.append(Segment(virtualAddress: virtualAddress, physicalAddress: program.u64(24),
@@ -213,43 +215,47 @@ public struct ELFImage: Sendable, Equatable {
     }
 }
 
-/// The file's bytes; `record` is the only way in, and it checks the bounds.
-private struct FileBytes {
-    let bytes: [UInt8]
+extension ELFImage {
+    /// The file's bytes; `record` is the only way in, and it checks the bounds.
+    private struct FileBytes {
+        let bytes: [UInt8]
 
-    /// `length` bytes at `offset`, or an error naming `what` was cut short.
-    func record(at offset: UInt64, length: UInt64, _ what: String) throws(ELFError) -> Record {
-        let size = UInt64(bytes.count)
-        guard offset <= size, length <= size - offset else {
-            throw .truncated(what: what, offset: offset, length: length, fileSize: bytes.count)
+        /// `length` bytes at `offset`, or an error naming `what` was cut short.
+        func record(at offset: UInt64, length: UInt64, _ what: String) throws(ELFError) -> Record {
+            let size = UInt64(bytes.count)
+            guard offset <= size, length <= size - offset else {
+                throw .truncated(what: what, offset: offset, length: length, fileSize: bytes.count)
+            }
+            return Record(bytes: bytes[Int(offset)..<Int(offset + length)])
         }
-        return Record(bytes: bytes[Int(offset)..<Int(offset + length)])
+    }
+
+    /// A bounds-checked run of bytes read as little-endian fields; callers read only fields that
+    /// lie inside the length they asked for.
+    private struct Record {
+        let bytes: ArraySlice<UInt8>
+
+        var length: UInt64 { UInt64(bytes.count) }
+
+        func sub(at offset: UInt64, length: UInt64) -> Record {
+            let start = bytes.startIndex + Int(offset)
+            return Record(bytes: bytes[start..<start + Int(length)])
+        }
+
+        func u8(_ offset: Int) -> UInt8 { bytes[bytes.startIndex + offset] }
+
+        func u16(_ offset: Int) -> UInt16 { UInt16(truncatingIfNeeded: little(offset, 2)) }
+
+        func u32(_ offset: Int) -> UInt32 { UInt32(truncatingIfNeeded: little(offset, 4)) }
+
+        func u64(_ offset: Int) -> UInt64 { little(offset, 8) }
+
+        private func little(_ offset: Int, _ count: Int) -> UInt64 {
+            (0..<count).reduce(0) { $0 | UInt64(u8(offset + $1)) << ($1 * 8) }
+        }
+    }
+
+    fileprivate static func hex(_ value: UInt64) -> String {
+        "0x" + String(value, radix: 16)
     }
 }
-
-/// A bounds-checked run of bytes read as little-endian fields; callers read only fields that
-/// lie inside the length they asked for.
-private struct Record {
-    let bytes: ArraySlice<UInt8>
-
-    var length: UInt64 { UInt64(bytes.count) }
-
-    func sub(at offset: UInt64, length: UInt64) -> Record {
-        let start = bytes.startIndex + Int(offset)
-        return Record(bytes: bytes[start..<start + Int(length)])
-    }
-
-    func u8(_ offset: Int) -> UInt8 { bytes[bytes.startIndex + offset] }
-
-    func u16(_ offset: Int) -> UInt16 { UInt16(truncatingIfNeeded: little(offset, 2)) }
-
-    func u32(_ offset: Int) -> UInt32 { UInt32(truncatingIfNeeded: little(offset, 4)) }
-
-    func u64(_ offset: Int) -> UInt64 { little(offset, 8) }
-
-    private func little(_ offset: Int, _ count: Int) -> UInt64 {
-        (0..<count).reduce(0) { $0 | UInt64(u8(offset + $1)) << ($1 * 8) }
-    }
-}
-
-

@@ -137,8 +137,8 @@ final class GuestRun {
     private func systemRegisterRead(_ insn: SystemInstruction) -> SystemInstructionAction {
         let value: UInt64
         switch SystemRegister(encoding: insn.address.encoding) {
-        case .CNTFRQ_EL0: value = VirtualTimer.frequency
-        case .CNTPCT_EL0, .CNTVCT_EL0: value = VirtualTimer.count(afterInstructions: instructions)
+        case .cntfrqEL0: value = VirtualTimer.frequency
+        case .cntpctEL0, .cntvctEL0: value = VirtualTimer.count(afterInstructions: instructions)
         default: return .execute
         }
         if insn.rt != 31 { try? machine.write(.x(insn.rt), value) }
@@ -213,26 +213,28 @@ final class GuestRun {
         return try? machine.read32(at: pa)
     }
 
-    private var stage1: Stage1Configuration? {
+    /// The guest's stage 1 as the registers stand now.
+    private var stage1: Stage1Walker {
         let read: (SystemRegister) -> UInt64 = { [machine] register in
             (try? machine.readSystemRegister(SystemRegisterAddress(register.encoding))) ?? 0
         }
-        return Stage1Configuration(sctlr: read(.SCTLR_EL1), tcr: read(.TCR_EL1),
-                                   ttbr0: read(.TTBR0_EL1), ttbr1: read(.TTBR1_EL1))
+        return Stage1Walker(tcrEL1: read(.tcrEL1), ttbr0EL1: read(.ttbr0EL1), ttbr1EL1: read(.ttbr1EL1),
+                            sctlrEL1: read(.sctlrEL1), mairEL1: read(.mairEL1))
     }
 
     private func translate(_ va: UInt64) throws -> UInt64 {
-        guard let stage1, stage1.mmuEnabled else { return va }
-        return try Stage1Walker(configuration: stage1).translate(va, reading: PhysicalMemory(machine: machine)).outputAddress
+        try stage1.translate(va, access: .instructionFetch, reader: PhysicalMemory(machine: machine)).outputAddress
     }
 
+    /// Why an access aborted, in the words of the harness's own stage-1 walk.
     private func describeWalk(of va: UInt64) -> String {
-        guard let stage1, stage1.mmuEnabled else { return "MMU off: the access was to physical \(hex(va))" }
+        let walker = stage1
+        guard walker.isTranslationEnabled else { return "MMU off: the access was to physical \(hex(va))" }
         do {
-            let walk = try Stage1Walker(configuration: stage1).translate(va, reading: PhysicalMemory(machine: machine))
-            return "stage 1 maps it to PA \(hex(walk.outputAddress)), which no memory region covers"
+            let translation = try walker.translate(va, reader: PhysicalMemory(machine: machine))
+            return "stage 1 maps it to PA \(hex(translation.outputAddress)), which no memory region covers"
         } catch {
-            return "stage 1: \(error)"
+            return "\(error)"
         }
     }
 

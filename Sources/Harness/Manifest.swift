@@ -44,7 +44,7 @@ extension Manifest {
         }
         do {
             try self.init(parsing: text, file: displayPath)
-        } catch let error as TOMLError {
+        } catch {
             throw HarnessError.manifest(error.description)
         }
     }

@@ -1,6 +1,7 @@
 // The TOML subset that snippet manifests use, with the line of every value kept so that
 // a bad manifest is reported as `file:line: field 'memory[1].size': ...`, never as a crash.
-// Not supported: dates and times, inf/nan, multi-line inline tables (as in TOML 1.0).
+// Beyond TOML 1.0: integers up to UInt64.max (addresses). Not supported: dates and times,
+// inf and nan. Inline tables stay on one line, as TOML 1.0 requires.
 
 /// A manifest error at `file:line` (and column, for syntax errors).
 public struct TOMLError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -40,11 +41,6 @@ public enum TOMLValue: Sendable, Equatable {
 public struct TOMLItem: Sendable, Equatable {
     public let value: TOMLValue
     public let line: Int
-
-    public init(value: TOMLValue, line: Int) {
-        self.value = value
-        self.line = line
-    }
 }
 
 /// A table: the document root, a `[header]` table, an `[[array]]` element or an inline table.
@@ -199,7 +195,7 @@ extension TOMLTable {
 
     /// The dotted path of `key` in this table, as errors name it.
     public func fieldPath(_ key: String) -> String {
-        path.isEmpty ? quotedKey(key) : "\(path).\(quotedKey(key))"
+        path.isEmpty ? TOMLKey.quoted(key) : "\(path).\(TOMLKey.quoted(key))"
     }
 
     private func convert<T: TOMLConvertible>(_ item: TOMLItem, path: String) throws(TOMLError) -> T {
@@ -231,17 +227,19 @@ extension TOMLValue {
     }
 }
 
-/// A key as it would be written in TOML: bare when possible, else quoted.
-private func quotedKey(_ key: String) -> String {
-    if !key.isEmpty && key.utf8.allSatisfy(isBareKeyByte) { return key }
-    return key.debugDescription
-}
+private enum TOMLKey {
+    /// A key as it would be written in TOML: bare when possible, else quoted.
+    static func quoted(_ key: String) -> String {
+        if !key.isEmpty && key.utf8.allSatisfy(isBare) { return key }
+        return key.debugDescription
+    }
 
-private func isBareKeyByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-         UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"): true
-    default: false
+    static func isBare(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"): true
+        default: false
+        }
     }
 }
 
@@ -249,7 +247,7 @@ private func isBareKeyByte(_ byte: UInt8) -> Bool {
 
 /// Builds a table tree while enforcing TOML's define-once rules. Tables live in an array and
 /// refer to each other by index, so the tree can grow in place without reference types.
-private struct TableBuilder {
+private struct TOMLTableBuilder {
     enum Origin {
         case root
         /// Created as the parent in a header (`a` in `[a.b]`); may still be defined by `[a]`.
@@ -283,7 +281,7 @@ private struct TableBuilder {
     }
 
     func path(of table: Int, extendedBy keys: [String]) -> String {
-        keys.reduce(nodes[table].path) { $0.isEmpty ? quotedKey($1) : "\($0).\(quotedKey($1))" }
+        keys.reduce(nodes[table].path) { $0.isEmpty ? TOMLKey.quoted($1) : "\($0).\(TOMLKey.quoted($1))" }
     }
 
     /// `[keys]`: returns the index of the table that following key/values go into.
@@ -352,9 +350,9 @@ private struct TableBuilder {
             case .tableArray(let indices, _) where byHeader:
                 current = indices[indices.count - 1]
             case let existing?:
-                let conflicting = path(of: current, extendedBy: [key])
+                let conflicting = path(of: current, extendedBy: [key]), firstLine = self.line(of: existing)
                 throw TOMLError(file: file, line: line, column: column,
-                                message: "\(what) conflicts with '\(conflicting)' defined at line \(self.line(of: existing))")
+                                message: "\(what) conflicts with '\(conflicting)' defined at line \(firstLine)")
             }
         }
         return current
@@ -411,6 +409,12 @@ private struct TOMLParser {
     var position = 0
     var line = 1
     var lineStart = 0
+    /// Arrays and inline tables currently open.
+    var nesting = 0
+
+    /// Deeper keys or values only come from a broken file, and recursing on them could
+    /// exhaust the stack.
+    static let maximumDepth = 64
 
     init(file: String, text: String) {
         self.file = file
@@ -442,7 +446,7 @@ private struct TOMLParser {
         case nil: return "end of file"
         case UInt8(ascii: "\n")?: return "end of line"
         case UInt8(ascii: "\r")? where peek(1) == UInt8(ascii: "\n"): return "end of line"
-        case let byte? where byte < 0x20 || byte == 0x7F: return "control character \(hex(byte))"
+        case let byte? where byte < 0x20 || byte == 0x7F: return "control character 0x\(String(byte, radix: 16))"
         default:
             // Decode the whole character so that non-ASCII input is shown as written.
             var end = position + 1
@@ -494,7 +498,7 @@ private struct TOMLParser {
     }
 
     mutating func parseDocument() throws(TOMLError) -> TOMLTable {
-        var builder = TableBuilder(file: file, path: "", line: 1)
+        var builder = TOMLTableBuilder(file: file, path: "", line: 1)
         var table = 0
         while true {
             skipSpaces()
@@ -509,23 +513,24 @@ private struct TOMLParser {
         return builder.build()
     }
 
-    mutating func parseHeader(_ builder: inout TableBuilder) throws(TOMLError) -> Int {
+    mutating func parseHeader(_ builder: inout TOMLTableBuilder) throws(TOMLError) -> Int {
         let line = self.line, column = self.column
         advance()
         let isArray = current == UInt8(ascii: "[")
         if isArray { advance() }
         let keys = try parseKey()
-        let closing = isArray ? "]]" : "]"
-        guard current == UInt8(ascii: "]") && (!isArray || peek(1) == UInt8(ascii: "]")) else {
-            throw error("expected '\(closing)' after table name '\(dotted(keys))', found \(found)")
+        for _ in 0..<(isArray ? 2 : 1) {
+            guard current == UInt8(ascii: "]") else {
+                throw error("expected '\(isArray ? "]]" : "]")' after table name '\(dotted(keys))', found \(found)")
+            }
+            advance()
         }
-        advance(closing.utf8.count)
         return isArray
             ? try builder.appendArrayTable(keys, line: line, column: column)
             : try builder.defineTable(keys, line: line, column: column)
     }
 
-    mutating func parseKeyValue(into builder: inout TableBuilder, table: Int) throws(TOMLError) {
+    mutating func parseKeyValue(into builder: inout TOMLTableBuilder, table: Int) throws(TOMLError) {
         let line = self.line, column = self.column
         let keys = try parseKey()
         guard current == UInt8(ascii: "=") else {
@@ -543,6 +548,7 @@ private struct TOMLParser {
         while true {
             skipSpaces()
             keys.append(try parseSimpleKey())
+            if keys.count > Self.maximumDepth { throw error("a key may have at most \(Self.maximumDepth) parts") }
             skipSpaces()
             guard current == UInt8(ascii: ".") else { return keys }
             advance()
@@ -553,9 +559,9 @@ private struct TOMLParser {
         switch current {
         case UInt8(ascii: "\"")?: return try parseBasicString()
         case UInt8(ascii: "'")?: return try parseLiteralString()
-        case let byte? where isBareKeyByte(byte):
+        case let byte? where TOMLKey.isBare(byte):
             let start = position
-            while let byte = current, isBareKeyByte(byte) { advance() }
+            while let byte = current, TOMLKey.isBare(byte) { advance() }
             return String(decoding: bytes[start..<position], as: UTF8.self)
         default:
             throw error("expected a key, found \(found)")
@@ -563,7 +569,7 @@ private struct TOMLParser {
     }
 
     func dotted(_ keys: [String]) -> String {
-        keys.map(quotedKey).joined(separator: ".")
+        keys.map(TOMLKey.quoted).joined(separator: ".")
     }
 
     /// A value; `path` names it for the tables it may contain.
@@ -575,11 +581,18 @@ private struct TOMLParser {
             value = .string(try isTripleQuote ? parseMultilineString() : parseBasicString())
         case UInt8(ascii: "'")?:
             value = .string(try isTripleQuote ? parseMultilineString() : parseLiteralString())
-        case UInt8(ascii: "[")?:
-            value = .array(try parseArray(path: path))
-        case UInt8(ascii: "{")?:
-            value = .table(try parseInlineTable(path: path))
-        case let byte? where isBareKeyByte(byte) || byte == UInt8(ascii: "+"):
+        case UInt8(ascii: "[")?, UInt8(ascii: "{")?:
+            guard nesting < Self.maximumDepth else {
+                throw error("arrays and inline tables may be nested at most \(Self.maximumDepth) deep")
+            }
+            nesting += 1
+            defer { nesting -= 1 }
+            if current == UInt8(ascii: "[") {
+                value = .array(try parseArray(path: path))
+            } else {
+                value = .table(try parseInlineTable(path: path))
+            }
+        case let byte? where TOMLKey.isBare(byte) || byte == UInt8(ascii: "+"):
             value = try parseBareValue()
         default:
             throw error("expected a value, found \(found)")
@@ -614,7 +627,7 @@ private struct TOMLParser {
 
     /// `{ a = 1, b.c = 2 }`: a table of its own, closed once the brace is.
     mutating func parseInlineTable(path: String) throws(TOMLError) -> TOMLTable {
-        var builder = TableBuilder(file: file, path: path, line: line)
+        var builder = TOMLTableBuilder(file: file, path: path, line: line)
         advance()
         skipSpaces()
         if current == UInt8(ascii: "}") {
@@ -718,7 +731,7 @@ private struct TOMLParser {
     /// Appends one byte of string content; TOML forbids control characters other than tab.
     mutating func append(_ byte: UInt8, to text: inout [UInt8]) throws(TOMLError) {
         if (byte < 0x20 && byte != UInt8(ascii: "\t")) || byte == 0x7F {
-            throw error("control character \(hex(byte)) must be escaped in a string")
+            throw error("control character 0x\(String(byte, radix: 16)) must be escaped in a string")
         }
         text.append(byte)
         advance()
@@ -740,7 +753,7 @@ private struct TOMLParser {
             let count = letter == UInt8(ascii: "u") ? 4 : 8
             let end = min(position + count, bytes.count)
             let digits = String(decoding: bytes[position..<end], as: UTF8.self)
-            guard digits.utf8.count == count, digits.utf8.allSatisfy(\.isHexDigit),
+            guard digits.utf8.count == count, digits.allSatisfy(\.isHexDigit),
                   let code = UInt32(digits, radix: 16), let scalar = Unicode.Scalar(code) else {
                 throw error("invalid unicode escape '\\\(Character(Unicode.Scalar(letter)))\(digits)'",
                             line: line, column: column)
@@ -758,7 +771,7 @@ private struct TOMLParser {
     mutating func parseBareValue() throws(TOMLError) -> TOMLValue {
         let line = self.line, column = self.column
         let start = position
-        while let byte = current, isBareKeyByte(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".") {
+        while let byte = current, TOMLKey.isBare(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".") {
             advance()
         }
         let token = String(decoding: bytes[start..<position], as: UTF8.self)
@@ -767,10 +780,11 @@ private struct TOMLParser {
         case "false": return .bool(false)
         default: break
         }
-        if let first = token.utf8.first, !first.isDecimalDigit && first != UInt8(ascii: "+") && first != UInt8(ascii: "-") {
+        if let first = token.utf8.first,
+           !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) && first != UInt8(ascii: "+") && first != UInt8(ascii: "-") {
             throw error("expected a value, found '\(token)' (strings need quotes)", line: line, column: column)
         }
-        switch parseNumber(token) {
+        switch TOMLNumber.parse(token) {
         case .valid(let value): return value
         case .outOfRange: throw error("integer '\(token)' does not fit in 64 bits", line: line, column: column)
         case .invalid: throw error("invalid number '\(token)'", line: line, column: column)
@@ -778,82 +792,72 @@ private struct TOMLParser {
     }
 }
 
-private enum NumberParse {
-    case valid(TOMLValue)
-    case outOfRange
-    case invalid
-}
-
-/// TOML integers (decimal, 0x, 0o, 0b, with `_` between digits) and decimal floats.
-private func parseNumber(_ token: String) -> NumberParse {
-    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where token.hasPrefix(prefix) {
-        guard let digits = digitsWithoutUnderscores(token.dropFirst(2), radix: radix) else { return .invalid }
-        guard let magnitude = UInt64(digits, radix: radix) else { return .outOfRange }
-        return .valid(integer(magnitude, negative: false))
+private enum TOMLNumber {
+    enum Parsed {
+        case valid(TOMLValue)
+        case outOfRange
+        case invalid
     }
-    let negative = token.hasPrefix("-")
-    let unsigned = token.hasPrefix("-") || token.hasPrefix("+") ? token.dropFirst() : Substring(token)
-    if unsigned.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
-        return parseFloat(unsigned, negative: negative)
+
+    /// TOML integers (decimal, 0x, 0o, 0b, with `_` between digits) and decimal floats.
+    static func parse(_ token: String) -> Parsed {
+        for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where token.hasPrefix(prefix) {
+            guard let digits = digitsWithoutUnderscores(token.dropFirst(2), radix: radix) else { return .invalid }
+            guard let magnitude = UInt64(digits, radix: radix) else { return .outOfRange }
+            return .valid(integer(magnitude, negative: false))
+        }
+        let negative = token.hasPrefix("-")
+        let unsigned = token.hasPrefix("-") || token.hasPrefix("+") ? token.dropFirst() : Substring(token)
+        if unsigned.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
+            return parseFloat(unsigned, negative: negative)
+        }
+        guard let digits = decimalWithoutLeadingZero(unsigned) else { return .invalid }
+        guard let magnitude = UInt64(digits) else { return .outOfRange }
+        if negative && magnitude > UInt64(Int64.max) + 1 { return .outOfRange }
+        return .valid(integer(magnitude, negative: negative))
     }
-    guard let digits = decimalWithoutLeadingZero(unsigned) else { return .invalid }
-    guard let magnitude = UInt64(digits) else { return .outOfRange }
-    if negative && magnitude > UInt64(Int64.max) + 1 { return .outOfRange }
-    return .valid(integer(magnitude, negative: negative))
-}
 
-private func integer(_ magnitude: UInt64, negative: Bool) -> TOMLValue {
-    if negative { return .integer(Int64(truncatingIfNeeded: 0 &- magnitude)) }
-    return magnitude <= UInt64(Int64.max) ? .integer(Int64(magnitude)) : .unsignedInteger(magnitude)
-}
-
-/// `1.5`, `6.02e23`, `1e-3` (the sign already removed): integer part, then a fraction,
-/// an exponent or both.
-private func parseFloat(_ text: Substring, negative: Bool) -> NumberParse {
-    let exponentStart = text.firstIndex { $0 == "e" || $0 == "E" }
-    let mantissa = text[..<(exponentStart ?? text.endIndex)]
-        .split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-    guard let whole = decimalWithoutLeadingZero(mantissa[0]) else { return .invalid }
-    var literal = (negative ? "-" : "") + whole
-    if mantissa.count == 2 {
-        guard let fraction = digitsWithoutUnderscores(mantissa[1], radix: 10) else { return .invalid }
-        literal += "." + fraction
+    private static func integer(_ magnitude: UInt64, negative: Bool) -> TOMLValue {
+        if negative { return .integer(Int64(truncatingIfNeeded: 0 &- magnitude)) }
+        return magnitude <= UInt64(Int64.max) ? .integer(Int64(magnitude)) : .unsignedInteger(magnitude)
     }
-    if let exponentStart {
-        var exponent = text[text.index(after: exponentStart)...]
-        let sign = exponent.first == "-" || exponent.first == "+" ? String(exponent.removeFirst()) : ""
-        guard let digits = digitsWithoutUnderscores(exponent, radix: 10) else { return .invalid }
-        literal += "e" + sign + digits
+
+    /// `1.5`, `6.02e23`, `1e-3` (the sign already removed): integer part, then a fraction,
+    /// an exponent or both.
+    private static func parseFloat(_ text: Substring, negative: Bool) -> Parsed {
+        let exponentStart = text.firstIndex { $0 == "e" || $0 == "E" }
+        let mantissa = text[..<(exponentStart ?? text.endIndex)]
+            .split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = decimalWithoutLeadingZero(mantissa[0]) else { return .invalid }
+        var literal = (negative ? "-" : "") + whole
+        if mantissa.count == 2 {
+            guard let fraction = digitsWithoutUnderscores(mantissa[1], radix: 10) else { return .invalid }
+            literal += "." + fraction
+        }
+        if let exponentStart {
+            var exponent = text[text.index(after: exponentStart)...]
+            let sign = exponent.first == "-" || exponent.first == "+" ? String(exponent.removeFirst()) : ""
+            guard let digits = digitsWithoutUnderscores(exponent, radix: 10) else { return .invalid }
+            literal += "e" + sign + digits
+        }
+        guard let value = Double(literal), value.isFinite else { return .invalid }
+        return .valid(.float(value))
     }
-    guard let value = Double(literal), value.isFinite else { return .invalid }
-    return .valid(.float(value))
-}
 
-/// Decimal digits where a leading zero is only allowed on its own, as TOML requires.
-private func decimalWithoutLeadingZero(_ text: Substring) -> String? {
-    guard let digits = digitsWithoutUnderscores(text, radix: 10) else { return nil }
-    return digits.count > 1 && digits.hasPrefix("0") ? nil : digits
-}
-
-/// The digits of `text`, each valid in `radix`, with each `_` between two digits removed;
-/// nil if `text` is empty, has another character, or a `_` not between digits.
-private func digitsWithoutUnderscores(_ text: Substring, radix: Int) -> String? {
-    guard let first = text.first, let last = text.last, first != "_", last != "_", !text.contains("__") else {
-        return nil
+    /// Decimal digits where a leading zero is only allowed on its own, as TOML requires.
+    private static func decimalWithoutLeadingZero(_ text: Substring) -> String? {
+        guard let digits = digitsWithoutUnderscores(text, radix: 10) else { return nil }
+        return digits.count > 1 && digits.hasPrefix("0") ? nil : digits
     }
-    let digits = text.filter { $0 != "_" }
-    guard digits.allSatisfy({ $0.isASCII && $0.hexDigitValue.map { $0 < radix } == true }) else { return nil }
-    return digits
-}
 
-private func hex(_ byte: UInt8) -> String {
-    "0x" + String(byte, radix: 16, uppercase: false)
-}
-
-extension UInt8 {
-    fileprivate var isDecimalDigit: Bool { self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") }
-
-    fileprivate var isHexDigit: Bool {
-        isDecimalDigit || (self | 0x20 >= UInt8(ascii: "a") && self | 0x20 <= UInt8(ascii: "f"))
+    /// The digits of `text`, each valid in `radix`, with each `_` between two digits removed;
+    /// nil if `text` is empty, has another character, or a `_` not between digits.
+    private static func digitsWithoutUnderscores(_ text: Substring, radix: Int) -> String? {
+        guard let first = text.first, let last = text.last, first != "_", last != "_", !text.contains("__") else {
+            return nil
+        }
+        let digits = text.filter { $0 != "_" }
+        guard digits.allSatisfy({ $0.isASCII && $0.hexDigitValue.map { $0 < radix } == true }) else { return nil }
+        return digits
     }
 }
