@@ -32,7 +32,8 @@ let package = Package(
         ),
         .testTarget(name: "UnicornTests", dependencies: ["Unicorn"]),
         .testTarget(name: "AArch64Tests", dependencies: ["AArch64"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Unicorn", "AArch64", "Hypervisor"],
-                    resources: []),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Unicorn", "AArch64", "Hypervisor"]),
+        // Runs the built `mairlab` binary as a user would (golden output, exit statuses).
+        .testTarget(name: "MairlabCLITests", dependencies: ["mairlab"]),
     ]
 )

@@ -125,3 +125,36 @@ import Testing
         }
     }
 }
+
+@Suite struct TranslationFaultTests {
+    /// RAM is 8 MB, so Unicorn's own VA check passes; the tables map only the first 2 MB (L1[1] -> L2, L2[0] a block). A load from
+    /// 0x40400000 (L2 index 2, invalid) is a translation fault at level 2 (Arm ARM D8.x,
+    /// invalid descriptor): Unicorn reports only "data abort", the harness's walk names it.
+    @Test func aTranslationFaultNamesKindLevelAndSite() throws {
+        let snippet = try Fixtures.snippet("xlatefault", """
+                    zero_range l1, 4096
+                    zero_range l2, 4096
+                    next_table l1, 0x40000000, 30, l2
+                    l2_block   l2, 0x40000000, 0x40000000, 0
+                    enable_mmu 0xff, (25 | (1 << 8) | (1 << 10) | (3 << 12) | (1 << 23)), l1
+                    ldr     x1, =0x40400000
+            boom:   ldr     x2, [x1]
+                    mairlab_end 0
+                    .ltorg
+                    .data
+                    .balign 4096
+            l1:     .space 4096
+            l2:     .space 4096
+            """, manifest: Fixtures.defaultManifest.replacingOccurrences(of: "size = 0x200000", with: "size = 0x800000"))
+        let report = try Fixtures.run(snippet)
+        #expect(report.outcome.status == .guestFault)
+        let fault = try #require(report.outcome.fault)
+        #expect(fault.kind == .dataAbort)
+        #expect(fault.site == "boom")
+        #expect(fault.address == "0x40400000")
+        #expect(fault.instruction == "ldr x2, [x1]")
+        #expect(fault.detail.hasPrefix("8-byte read of VA 0x40400000: "))
+        #expect(fault.detail.contains("level 2"))
+        #expect(fault.detail.lowercased().contains("translation fault"))
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+/// The CLI as a person or a CI script runs it: the built binary, from the repository root.
+enum CLI {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `mairlab` is built beside the test bundle.
+    static var binary: URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("mairlab")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        return repository.appendingPathComponent(".build/debug/mairlab")
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = repository
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stdout, stderr)
+    }
+}
+
+@Suite struct CLITests {
+    /// The issue's acceptance: exactly one MAIR_EL1 write of 0x000000ff440c0400, one each of
+    /// TCR_EL1 and TTBR0_EL1, and the SCTLR_EL1 writes, each with a site.
+    @Test func runTheBootSnippetAsJSON() throws {
+        let result = try CLI.run(["run", "guest-images/linux-2015-mmu-on", "--json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let traps = try #require(object["traps"] as? [String: Any])
+        let byRegister = try #require(traps["by_register"] as? [String: Int])
+        #expect(byRegister["MAIR_EL1"] == 1)
+        #expect(byRegister["TCR_EL1"] == 1)
+        #expect(byRegister["TTBR0_EL1"] == 1)
+        #expect(byRegister["SCTLR_EL1"] == 2)
+        let events = try #require(traps["events"] as? [[String: String]])
+        let mair = events.filter { $0["register"] == "MAIR_EL1" }
+        #expect(mair.map { $0["value"] } == ["0x000000ff440c0400"])
+        #expect(events.allSatisfy { !($0["site"] ?? "").isEmpty && !($0["site"] ?? "").hasPrefix("0x") })
+        let outcome = try #require(object["outcome"] as? [String: Any])
+        #expect(outcome["status"] as? String == "completed")
+    }
+
+    @Test func listNamesEverySnippet() throws {
+        let result = try CLI.run(["list"])
+        #expect(result.status == 0)
+        let names = result.stdout.split(separator: "\n").map { String($0.split(separator: " ").first ?? "") }
+        let sources = try FileManager.default.contentsOfDirectory(atPath: CLI.repository.appendingPathComponent("guest-images").path)
+            .filter { $0.hasSuffix(".S") }.map { String($0.dropLast(2)) }.sorted()
+        #expect(names == sources)
+    }
+
+    @Test func explainThe2015ProblemCase() throws {
+        let result = try CLI.run(["explain", "--s1", "0x44", "--s2", "0xf"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("Effective: Normal Non-cacheable, Outer Shareable"))
+        #expect(lines.contains { $0.hasPrefix("Rule: S1 Normal-NC with S2 Normal-WB") })
+    }
+
+    @Test func explainFWBForcesWriteBack() throws {
+        let result = try CLI.run(["explain", "--s1", "0x44", "--s2", "0x6", "--fwb"])
+        #expect(result.status == 0)
+        #expect(result.stdout.split(separator: "\n").contains { $0.hasPrefix("Effective: Normal Write-Back") })
+    }
+
+    @Test func explainSelectsFromAWholeMAIR() throws {
+        // AttrIndx 3 of Linux's 2015 MAIR is Normal-NC (0x44).
+        let result = try CLI.run(["explain", "--mair", "0x000000FF440C0400", "--index", "3", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["s1"] as? Int == 0x44)
+        #expect(object["inner"] as? String == "nc")
+    }
+
+    @Test func explainTableHasEveryCombination() throws {
+        let result = try CLI.run(["explain", "--table", "--json"])
+        #expect(result.status == 0)
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(entries.count == 256 * 16 * 2)
+        let keys: Set = ["s1", "s2", "fwb", "type", "device", "inner", "outer", "shareability", "unpredictable"]
+        #expect(entries.allSatisfy { Set($0.keys) == keys })
+        let combinations = Set(entries.map { "\($0["s1"]!)/\($0["s2"]!)/\($0["fwb"]!)" })
+        #expect(combinations.count == 256 * 16 * 2)
+    }
+
+    @Test func badInputExitsTwoWithAMessage() throws {
+        let result = try CLI.run(["run", "guest-images/no-such-snippet"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "mairlab: no snippet at guest-images/no-such-snippet: expected NAME.S with a manifest NAME.toml beside it\n")
+        let explain = try CLI.run(["explain", "--s1", "0x144"])
+        #expect(explain.status == 64)   // ArgumentParser's usage error
+        #expect(explain.stderr.contains("'0x144' does not fit in a byte"))
+    }
+}
