@@ -21,6 +21,13 @@
         .equ VA_L1_BLOCK,  0x80c00000 + MARK    // L1 block 0x80000000 -> 0x40000000
         .equ VA_TTBR1,     0xffffffc000d00000 + MARK   // TTBR1, L1 block -> 0x40000000
 
+        // Loads through \va into results[], counting it in x21 if it is not \pa's marker.
+        .macro probe_va va, pa
+        ldr     x1, =\va
+        ldr     x2, =\pa
+        bl      probe
+        .endm
+
         .text
         .globl _start
 _start:
@@ -55,24 +62,9 @@ mmu:
 loads:
         ldr     x20, =results
         mov     x21, #0                     // mismatches
-        ldr     x1, =VA_L3_PAGE
-        ldr     x2, =0x40500000
-        bl      probe
-        ldr     x1, =VA_L3_ALIAS
-        ldr     x2, =0x40500000
-        bl      probe
-        ldr     x1, =VA_L3_FAR
-        ldr     x2, =0x40603000
-        bl      probe
-        ldr     x1, =VA_L2_BLOCK
-        ldr     x2, =0x40a01000
-        bl      probe
-        ldr     x1, =VA_L1_BLOCK
-        ldr     x2, =0x40c00000
-        bl      probe
-        ldr     x1, =VA_TTBR1
-        ldr     x2, =0x40d00000
-        bl      probe
+        .irp pair, "VA_L3_PAGE, 0x40500000", "VA_L3_ALIAS, 0x40500000", "VA_L3_FAR, 0x40603000", "VA_L2_BLOCK, 0x40a01000", "VA_L1_BLOCK, 0x40c00000", "VA_TTBR1, 0x40d00000"
+        probe_va \pair
+        .endr
         mairlab_end_reg x21
 
 // Loads through x1, appends the value to results, counts it in x21 if it is not x2.
