@@ -26,7 +26,7 @@ let package = Package(
         .executableTarget(
             name: "mairlab",
             dependencies: [
-                "Harness", "AArch64",
+                "Harness", "AArch64", "Hypervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

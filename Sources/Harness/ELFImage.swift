@@ -73,6 +73,16 @@ public struct ELFImage: Sendable, Equatable {
         public let value: UInt64
         public let size: UInt64
         public let kind: Kind
+        /// An `.equ` constant (SHN_ABS): a value, never an address to name a site by.
+        public let isAbsolute: Bool
+
+        public init(name: String, value: UInt64, size: UInt64, kind: Kind, isAbsolute: Bool = false) {
+            self.name = name
+            self.value = value
+            self.size = size
+            self.kind = kind
+            self.isAbsolute = isAbsolute
+        }
     }
 
     public let entry: UInt64
@@ -80,6 +90,8 @@ public struct ELFImage: Sendable, Equatable {
     /// Functions, objects and labels from .symtab, by address (then name). Section, file and
     /// undefined symbols and the `$x`/`$d` mapping symbols are left out.
     public let symbols: [Symbol]
+    /// The symbols that name places (not `.equ` constants), for `symbolize`.
+    private let siteSymbols: [Symbol]
 
     public init(_ data: Data) throws(ELFError) {
         try self.init([UInt8](data))
@@ -99,6 +111,7 @@ public struct ELFImage: Sendable, Equatable {
         entry = header.u64(24)
         segments = try Self.readSegments(file, header)
         symbols = try Self.readSymbols(file, header)
+        siteSymbols = symbols.filter { !$0.isAbsolute }
     }
 
     /// The symbol called `name`, e.g. a snippet's end marker.
@@ -109,6 +122,7 @@ public struct ELFImage: Sendable, Equatable {
     /// `name` for an exact hit (a sized symbol first), `name+0x8` inside a sized symbol (the
     /// innermost) or else after the nearest label below, and `0x...` when no symbol fits.
     public func symbolize(_ address: UInt64) -> String {
+        let symbols = siteSymbols
         if let exact = symbols.first(where: { $0.value == address && $0.size > 0 })
             ?? symbols.first(where: { $0.value == address }) {
             return exact.name
@@ -192,7 +206,8 @@ public struct ELFImage: Sendable, Equatable {
             guard entry.u16(6) != 0 else { continue }  // SHN_UNDEF
             let name = try Self.name(at: UInt64(entry.u32(0)), in: strings, symbol: index)
             guard !name.isEmpty, !isMappingSymbol(name) else { continue }
-            symbols.append(Symbol(name: name, value: entry.u64(8), size: entry.u64(16), kind: kind))
+            symbols.append(Symbol(name: name, value: entry.u64(8), size: entry.u64(16), kind: kind,
+                                  isAbsolute: entry.u16(6) == 0xFFF1))  // SHN_ABS
         }
         return symbols.sorted { ($0.value, $0.name) < ($1.value, $1.name) }
     }

@@ -10,11 +10,17 @@ public struct RunOptions: Sendable {
     /// Overrides the manifest's wall-clock safety net.
     public var timeoutMilliseconds: Int?
     public var cpu: CPUModel
+    /// The hypervisor: traps, rewrite, fast path.
+    public var policy: Policy
+    public var costModel: CostModel
 
-    public init(budget: Int? = nil, timeoutMilliseconds: Int? = nil, cpu: CPUModel = .max) {
+    public init(budget: Int? = nil, timeoutMilliseconds: Int? = nil, cpu: CPUModel = .max,
+                policy: Policy = .kvm2015, costModel: CostModel = .defaults) {
         self.budget = budget
         self.timeoutMilliseconds = timeoutMilliseconds
         self.cpu = cpu
+        self.policy = policy
+        self.costModel = costModel
     }
 }
 
@@ -33,7 +39,7 @@ final class GuestRun {
     let loaded: LoadedSnippet
     let options: RunOptions
     let machine: Machine
-    let trapHandler = PassThroughTrapHandler()
+    private var controller: TrapController
 
     private(set) var instructions: UInt64 = 0
     private var ending: Outcome?
@@ -41,6 +47,9 @@ final class GuestRun {
     private var syncPoints: [SyncPoint] = []
     private var lastDataAccess: MemoryAccess?
     private var invalidAccess: InvalidMemoryAccess?
+    /// Host time spent handling traps (emulator cost, never part of the model).
+    private var hostTrapTime: Duration = .zero
+    private let clock = ContinuousClock()
 
     var budget: Int { options.budget ?? loaded.manifest.budget }
 
@@ -49,6 +58,8 @@ final class GuestRun {
         self.options = options
         do {
             machine = try Machine(model: options.cpu)
+            controller = TrapController(policy: options.policy,
+                                        resetSCTLR: try machine.readSystemRegister(SystemRegisterAddress(SystemRegister.sctlrEL1.encoding)))
         } catch {
             throw HarnessError.unicorn(error)
         }
@@ -95,8 +106,9 @@ final class GuestRun {
         try machine.onCode { [unowned self] _, _ in
             if ending == nil { instructions += 1 }
         }
-        try machine.onSystemInstruction(.msr) { [unowned self] insn in trappedWrite(insn) }
-        try machine.onSystemInstruction(.mrs) { [unowned self] insn in systemRegisterRead(insn) }
+        try machine.onSystemInstruction(.msr) { [unowned self] insn in timed { systemRegisterWrite(insn) } }
+        try machine.onSystemInstruction(.mrs) { [unowned self] insn in timed { systemRegisterRead(insn) } }
+        try machine.onSystemInstruction(.sys) { [unowned self] insn in timed { systemInstruction(insn) } }
         try machine.onInterrupt { [unowned self] intno in exception(intno) }
         // Remember the last data access: Unicorn reports aborts without FAR, and this hook sees
         // the access's VA before the abort is raised.
@@ -111,37 +123,58 @@ final class GuestRun {
 
     private var pc: UInt64 { (try? machine.read(.pc)) ?? 0 }
 
-    /// The MSR hook is the TVM trap (Unicorn never enters EL2): count, decide, load.
-    private func trappedWrite(_ insn: SystemInstruction) -> SystemInstructionAction {
-        guard ending == nil, let register = SystemRegister(encoding: insn.address.encoding), register.isTrappedByTVM else {
-            return .execute
-        }
-        let pc = self.pc
-        let decision = trapHandler.decide(writing: insn.value, to: register)
-        let loaded: UInt64 = switch decision {
-        case .passThrough: insn.value
-        case .load(let value): value
-        }
-        traps.record(TrappedAccess(register: register, direction: .write, value: insn.value, loaded: loaded,
-                                   pc: pc, site: self.loaded.image.symbolize(pc)))
-        switch decision {
-        case .passThrough:
-            return .execute
-        case .load(let value):
-            try? machine.writeSystemRegister(insn.address, value)
-            return .skip
-        }
+    private func timed(_ body: () -> SystemInstructionAction) -> SystemInstructionAction {
+        let start = clock.now
+        defer { hostTrapTime += clock.now - start }
+        return body()
     }
 
-    /// Reads the host would otherwise answer with host state: the generic timer.
+    private func record(_ name: String, _ direction: TrappedAccess.Direction, value: UInt64, loaded: UInt64,
+                        path: ExitPath, stage2Flush: Bool = false, mairChanges: [MAIRIndexChange] = []) {
+        let pc = self.pc
+        traps.record(TrappedAccess(name: name, direction: direction, value: value, loaded: loaded, path: path,
+                                   stage2Flush: stage2Flush, pc: pc, site: site(pc), mairChanges: mairChanges))
+    }
+
+    private func site(_ pc: UInt64) -> String { loaded.image.symbolize(pc) }
+
+    /// The MSR hook is the TVM trap (Unicorn never enters EL2): the controller decides what
+    /// the real register holds; a rewritten value is loaded by the host and the MSR skipped.
+    private func systemRegisterWrite(_ insn: SystemInstruction) -> SystemInstructionAction {
+        guard ending == nil, let register = SystemRegister(encoding: insn.address.encoding),
+              let decision = controller.write(register, value: insn.value) else { return .execute }
+        record(register.rawValue, .write, value: insn.value, loaded: decision.loaded, path: decision.path,
+               stage2Flush: decision.stage2Flush, mairChanges: decision.mairChanges)
+        guard decision.loaded != insn.value else { return .execute }
+        try? machine.writeSystemRegister(insn.address, decision.loaded)
+        return .skip
+    }
+
+    /// Reads the host answers itself: the generic timer (so runs do not depend on host time),
+    /// and VM registers under TRVM (the guest's own value, not a rewritten one).
     private func systemRegisterRead(_ insn: SystemInstruction) -> SystemInstructionAction {
+        guard ending == nil, let register = SystemRegister(encoding: insn.address.encoding) else { return .execute }
         let value: UInt64
-        switch SystemRegister(encoding: insn.address.encoding) {
+        switch register {
         case .cntfrqEL0: value = VirtualTimer.frequency
         case .cntpctEL0, .cntvctEL0: value = VirtualTimer.count(afterInstructions: instructions)
-        default: return .execute
+        default:
+            guard register.isTrappedByTRVM,
+                  let hardware = try? machine.readSystemRegister(insn.address),
+                  let decision = controller.read(register, hardware: hardware) else { return .execute }
+            record(register.rawValue, .read, value: decision.value, loaded: hardware, path: decision.path)
+            value = decision.value
         }
         if insn.rt != 31 { try? machine.write(.x(insn.rt), value) }
+        return .skip
+    }
+
+    /// Data cache maintenance by set/way traps under HCR_EL2.TSW and is emulated by the host.
+    private func systemInstruction(_ insn: SystemInstruction) -> SystemInstructionAction {
+        guard ending == nil, let operation = CacheMaintenanceOperation(encoding: insn.address.encoding),
+              operation.operand == .setWay, let decision = controller.setWay() else { return .execute }
+        record(operation.rawValue, .operation, value: insn.value, loaded: insn.value, path: decision.path,
+               stage2Flush: decision.stage2Flush)
         return .skip
     }
 
@@ -177,10 +210,10 @@ final class GuestRun {
         if imm == 0 {
             let status = (try? machine.read(.x(0))) ?? 0
             ending = Outcome(status: .completed, exitStatus: status, fault: nil,
-                             message: "completed at \(loaded.image.symbolize(pc)) with exit status \(status)")
+                             message: "completed at \(site(pc)) with exit status \(status)")
             machine.stop()
         } else {
-            syncPoints.append(SyncPoint(id: imm, site: loaded.image.symbolize(pc), instructions: instructions))
+            syncPoints.append(SyncPoint(id: imm, site: site(pc), instructions: instructions))
             try? machine.write(.pc, pc + 4)
         }
     }
@@ -196,7 +229,7 @@ final class GuestRun {
     }
 
     private func end(fault kind: GuestFault.Kind, pc: UInt64, address: UInt64? = nil, detail: String) {
-        let site = loaded.image.symbolize(pc)
+        let site = self.site(pc)
         let fault = GuestFault(kind: kind, pc: hex(pc), site: site, instruction: loaded.disassemble(at: pc),
                                address: address.map(hex), detail: detail)
         let at = fault.instruction.map { "\(site) (\($0))" } ?? site
@@ -262,13 +295,13 @@ final class GuestRun {
         switch reason {
         case .countExhausted:
             ending = Outcome(status: .budgetExhausted, exitStatus: nil, fault: nil,
-                             message: "did not end within its budget of \(budget) instructions (stopped at \(loaded.image.symbolize(pc)))")
+                             message: "did not end within its budget of \(budget) instructions (stopped at \(site(pc)))")
         case .timedOut:
             ending = Outcome(status: .timedOut, exitStatus: nil, fault: nil,
-                             message: "wall-clock limit of \(timeout) passed at \(loaded.image.symbolize(pc)) before the budget did")
+                             message: "wall-clock limit of \(timeout) passed at \(site(pc)) before the budget did")
         case .reachedUntil, .stopped:
             ending = Outcome(status: .guestFault, exitStatus: nil, fault: nil,
-                             message: "stopped at \(loaded.image.symbolize(pc)) without signalling an end")
+                             message: "stopped at \(site(pc)) without signalling an end")
         }
     }
 
@@ -282,12 +315,18 @@ final class GuestRun {
 
     private func report() throws -> RunReport {
         var registers: [String: String] = [:]
-        for register in SystemRegister.allCases where register.isTrappedByTVM {
+        for register in SystemRegister.virtualMemoryControlRegisters {
             registers[register.rawValue] = hex64(try machine.readSystemRegister(SystemRegisterAddress(register.encoding)))
         }
-        return RunReport(snippet: loaded.snippet.name, snippetHash: loaded.hash, outcome: ending!,
-                         guestInstructions: instructions, traps: TrapSummary(traps), syncPoints: syncPoints,
-                         finalRegisters: registers)
+        let memoryMiB = Double(loaded.manifest.memory.reduce(0) { $0 + $1.size }) / Double(1 << 20)
+        let counts = CostModel.Counts(guestInstructions: instructions, fastPathTraps: traps.fastPath,
+                                      fullExits: traps.fullExits, stage2Flushes: traps.stage2Flushes,
+                                      guestMemoryMiB: memoryMiB)
+        let cost = CostSummary(model: options.costModel, counts: counts, hostTrapTime: hostTrapTime, traps: traps.total)
+        return RunReport(snippet: loaded.snippet.name, snippetHash: loaded.hash, policy: PolicySummary(options.policy),
+                         outcome: ending!, guestInstructions: instructions, traps: TrapSummary(traps),
+                         rewrites: traps.accesses.filter { !$0.mairChanges.isEmpty }.map(MAIRRewriteReport.init),
+                         syncPoints: syncPoints, finalRegisters: registers, cost: cost)
     }
 }
 

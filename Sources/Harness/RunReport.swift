@@ -1,3 +1,4 @@
+import AArch64
 import Foundation
 import Hypervisor
 
@@ -75,27 +76,137 @@ public struct TrapSummary: Codable, Sendable, Equatable {
         public var direction: String
         public var value: String
         public var loaded: String
+        public var path: String
+        public var stage2Flush: Bool
         public var site: String
         public var pc: String
+
+        enum CodingKeys: String, CodingKey {
+            case register, direction, value, loaded, path, stage2Flush = "stage2_flush", site, pc
+        }
     }
 
     public var total: Int
     public var byRegister: [String: Int]
     public var bySite: [String: Int]
+    /// `fast-path` and `full-exit` counts.
+    public var byPath: [String: Int]
+    /// Full world switches to the host.
+    public var exits: Int
+    /// Stage-2 cleans to PoC the hypervisor did (each inside one of the exits).
+    public var stage2Flushes: Int
     public var events: [Event]
 
     enum CodingKeys: String, CodingKey {
-        case total, byRegister = "by_register", bySite = "by_site", events
+        case total, byRegister = "by_register", bySite = "by_site", byPath = "by_path", exits,
+             stage2Flushes = "stage2_flushes", events
     }
 
     public init(_ log: TrapLog) {
         total = log.total
         byRegister = log.byRegister
         bySite = log.bySite
+        byPath = log.byPath
+        exits = log.fullExits
+        stage2Flushes = log.stage2Flushes
         events = log.accesses.map {
-            Event(register: $0.register.rawValue, direction: $0.direction.rawValue, value: hex64($0.value),
-                  loaded: hex64($0.loaded), site: $0.site, pc: hex($0.pc))
+            Event(register: $0.name, direction: $0.direction.rawValue, value: hex64($0.value),
+                  loaded: hex64($0.loaded), path: $0.path.rawValue, stage2Flush: $0.stage2Flush,
+                  site: $0.site, pc: hex($0.pc))
         }
+    }
+}
+
+/// The hypervisor a run was made under.
+public struct PolicySummary: Codable, Sendable, Equatable {
+    public var name: String
+    public var trap: String
+    public var rewrite: String
+    public var rewriteScope: String
+    public var fastPath: Bool
+    public var trvm: Bool
+    public var trapSetWay: Bool
+    public var fwb: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case name, trap, rewrite, rewriteScope = "rewrite_scope", fastPath = "fast_path", trvm,
+             trapSetWay = "trap_set_way", fwb
+    }
+
+    public init(_ policy: Policy) {
+        name = policy.name
+        trap = policy.trap.rawValue
+        rewrite = policy.rewrite.rawValue
+        rewriteScope = policy.rewriteScope.rawValue
+        fastPath = policy.fastPath
+        trvm = policy.trvm
+        trapSetWay = policy.trapSetWay
+        fwb = policy.fwb
+    }
+}
+
+/// A MAIR_EL1 write the hypervisor rewrote: the guest asked for X, the hardware holds Y.
+public struct MAIRRewriteReport: Codable, Sendable, Equatable {
+    public struct Index: Codable, Sendable, Equatable {
+        public var attrIndx: Int
+        public var requested: String
+        public var loaded: String
+        public var effects: [String]
+
+        enum CodingKeys: String, CodingKey { case attrIndx = "attr_indx", requested, loaded, effects }
+    }
+
+    public var site: String
+    public var requested: String
+    public var loaded: String
+    public var indices: [Index]
+
+    init(_ access: TrappedAccess) {
+        site = access.site
+        requested = hex64(access.value)
+        loaded = hex64(access.loaded)
+        indices = access.mairChanges.map { change in
+            Index(attrIndx: change.attrIndx, requested: Self.describe(change.requested),
+                  loaded: Self.describe(change.loaded), effects: change.effects.map(\.rawValue))
+        }
+    }
+
+    static func describe(_ byte: UInt8) -> String {
+        String(format: "0x%02x ", byte) + "\(MemoryAttribute(mairByte: byte))"
+    }
+}
+
+/// The cost model's figures for a run, and, apart, what trapping cost this emulator.
+public struct CostSummary: Codable, Sendable, Equatable {
+    public var guestCycles: Double
+    public var trapCycles: Double
+    public var modeledCycles: Double
+    public var modeledOverheadPct: Double
+    /// Host nanoseconds per trap spent in the harness's trap handling: emulator cost, measured,
+    /// not deterministic, never part of the model. Null when nothing trapped.
+    public var hostNsPerTrap: Double?
+    /// The per-event costs used, with their sources.
+    public var parameters: [String: Double]
+
+    enum CodingKeys: String, CodingKey {
+        case guestCycles = "guest_cycles", trapCycles = "trap_cycles", modeledCycles = "modeled_cycles",
+             modeledOverheadPct = "modeled_overhead_pct", hostNsPerTrap = "host_ns_per_trap", parameters
+    }
+
+    init(model: CostModel, counts: CostModel.Counts, hostTrapTime: Duration, traps: Int) {
+        let result = model.evaluate(counts)
+        guestCycles = result.guestCycles
+        trapCycles = result.trapCycles
+        modeledCycles = result.modeledCycles
+        modeledOverheadPct = result.overheadPercent
+        let (seconds, attoseconds) = hostTrapTime.components
+        let nanoseconds = Double(seconds) * 1e9 + Double(attoseconds) / 1e9
+        hostNsPerTrap = traps > 0 ? (nanoseconds / Double(traps)).rounded() : nil
+        parameters = [
+            "trap_round_trip": model.trapRoundTrip.cycles, "fast_path_handling": model.fastPathHandling.cycles,
+            "world_switch": model.worldSwitch.cycles, "stage2_flush_per_mib": model.stage2FlushPerMiB.cycles,
+            "cycles_per_instruction": model.cyclesPerInstruction.cycles,
+        ]
     }
 }
 
@@ -103,17 +214,21 @@ public struct TrapSummary: Codable, Sendable, Equatable {
 public struct RunReport: Codable, Sendable, Equatable {
     public var snippet: String
     public var snippetHash: String
+    public var policy: PolicySummary
     public var outcome: Outcome
     /// Guest instructions begun, counted by a code hook (see `GuestRun`).
     public var guestInstructions: UInt64
     public var traps: TrapSummary
+    /// MAIR_EL1 writes the policy rewrote.
+    public var rewrites: [MAIRRewriteReport]
     public var syncPoints: [SyncPoint]
     /// The VM control registers as the guest left them (hardware values, after any rewrite).
     public var finalRegisters: [String: String]
+    public var cost: CostSummary
 
     enum CodingKeys: String, CodingKey {
-        case snippet, snippetHash = "snippet_hash", outcome, guestInstructions = "guest_instructions",
-             traps, syncPoints = "sync_points", finalRegisters = "final_registers"
+        case snippet, snippetHash = "snippet_hash", policy, outcome, guestInstructions = "guest_instructions",
+             traps, rewrites, syncPoints = "sync_points", finalRegisters = "final_registers", cost
     }
 
     /// One JSON object, keys sorted, so the same run prints the same bytes everywhere.

@@ -1,33 +1,45 @@
 import AArch64
 
-/// One guest access to a virtual-memory control register that HCR_EL2.TVM (writes) or
-/// HCR_EL2.TRVM (reads) would trap to EL2 (Arm ARM D13.2.47, HCR_EL2.TVM; the set is
-/// `SystemRegister.isTrappedByTVM`).
+/// One guest access that the hypervisor trapped: a VM control register written (HCR_EL2.TVM)
+/// or read (HCR_EL2.TRVM), or a data cache operation by set/way (HCR_EL2.TSW).
 public struct TrappedAccess: Sendable, Equatable {
-    public enum Direction: String, Sendable, Codable { case write, read }
+    public enum Direction: String, Sendable, Codable {
+        case write, read
+        /// A system instruction (DC ... by set/way).
+        case operation
+    }
 
-    public let register: SystemRegister
+    /// The register or instruction in the architecture's spelling (`MAIR_EL1`, `DC CISW`).
+    public let name: String
     public let direction: Direction
-    /// The value the guest wrote (writes) or was given (reads).
+    /// The value the guest wrote, or was given on a read.
     public let value: UInt64
-    /// The value the hardware register holds after the trap is handled (writes).
+    /// The value the hardware register holds after the trap (writes).
     public let loaded: UInt64
-    /// The guest PC of the MSR/MRS.
+    public let path: ExitPath
+    /// The host cleaned the VM's stage 2 to PoC while handling it.
+    public let stage2Flush: Bool
+    /// The guest PC and site (`symbol+offset`).
     public let pc: UInt64
-    /// The guest site, `symbol+offset`.
     public let site: String
+    /// MAIR_EL1 writes under a rewrite: index by index.
+    public let mairChanges: [MAIRIndexChange]
 
-    public init(register: SystemRegister, direction: Direction, value: UInt64, loaded: UInt64, pc: UInt64, site: String) {
-        self.register = register
+    public init(name: String, direction: Direction, value: UInt64, loaded: UInt64, path: ExitPath,
+                stage2Flush: Bool = false, pc: UInt64, site: String, mairChanges: [MAIRIndexChange] = []) {
+        self.name = name
         self.direction = direction
         self.value = value
         self.loaded = loaded
+        self.path = path
+        self.stage2Flush = stage2Flush
         self.pc = pc
         self.site = site
+        self.mairChanges = mairChanges
     }
 }
 
-/// Every trapped access of one run, in order, with counts by register and by site.
+/// Every trapped access of one run, in order, with the counts the reports show.
 public struct TrapLog: Sendable, Equatable {
     public private(set) var accesses: [TrappedAccess] = []
 
@@ -37,30 +49,14 @@ public struct TrapLog: Sendable, Equatable {
 
     public var total: Int { accesses.count }
 
-    public var byRegister: [String: Int] {
-        accesses.reduce(into: [:]) { $0[$1.register.rawValue, default: 0] += 1 }
-    }
+    public var byRegister: [String: Int] { count(\.name) }
+    public var bySite: [String: Int] { count(\.site) }
+    public var byPath: [String: Int] { count(\.path.rawValue) }
+    public var fastPath: Int { accesses.count { $0.path == .fastPath } }
+    public var fullExits: Int { accesses.count { $0.path == .fullExit } }
+    public var stage2Flushes: Int { accesses.count { $0.stage2Flush } }
 
-    public var bySite: [String: Int] {
-        accesses.reduce(into: [:]) { $0[$1.site, default: 0] += 1 }
-    }
-}
-
-/// The hypervisor's answer to a trapped write: what to load into the real register.
-/// (The 2015 RFC's MAIR rewrite and the trap regimes are policies built on this.)
-public enum TrapDecision: Sendable, Equatable {
-    /// Load the guest's value unchanged.
-    case passThrough
-    /// Load this value instead of the guest's.
-    case load(UInt64)
-}
-
-/// The first trap: every TVM register write is trapped, counted and passed through unchanged,
-/// as KVM's `access_vm_reg` does for a guest whose caches are already on.
-public struct PassThroughTrapHandler: Sendable {
-    public init() {}
-
-    public func decide(writing value: UInt64, to register: SystemRegister) -> TrapDecision {
-        .passThrough
+    private func count(_ key: (TrappedAccess) -> String) -> [String: Int] {
+        accesses.reduce(into: [:]) { $0[key($1), default: 0] += 1 }
     }
 }

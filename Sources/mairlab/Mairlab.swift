@@ -38,6 +38,8 @@ struct Run: ParsableCommand {
     @Option(help: "Instruction budget (overrides the manifest's run.budget).")
     var budget: Int?
 
+    @OptionGroup var hypervisor: PolicyOptions
+
     func validate() throws {
         if let budget, budget < 1 { throw ValidationError("--budget must be at least 1") }
     }
@@ -50,11 +52,17 @@ struct Run: ParsableCommand {
         } catch {
             fail(error)
         }
+        let options: RunOptions
+        do {
+            options = RunOptions(budget: budget, policy: hypervisor.resolve(), costModel: try hypervisor.costModel())
+        } catch {
+            fail(error)
+        }
         var allPassed = true
         var badInput = false
         for snippet in found {
             do {
-                let report = try Harness.run(snippet, options: RunOptions(budget: budget))
+                let report = try Harness.run(snippet, options: options)
                 print(json ? report.json() : report.text)
                 allPassed = allPassed && report.outcome.status == .completed && report.outcome.exitStatus == 0
             } catch {

@@ -1,0 +1,71 @@
+import AArch64
+
+/// When the hypervisor traps the guest's writes of the virtual-memory control registers
+/// (HCR_EL2.TVM, Arm ARM D13.2.47).
+public enum TrapRegime: String, CaseIterable, Sendable, Codable {
+    /// TVM never set (an FWB host: KVM stops setting it when stage 2 can force Write-Back).
+    case none
+    /// The 2015 KVM default: TVM set at vCPU reset until the guest has SCTLR_EL1.M and .C both
+    /// set (`kvm_toggle_cache`), set again by a set/way operation (`kvm_set_way_flush`).
+    case untilCachesOn = "until-caches-on"
+    /// The RFC's patch 3: TVM kept set for the life of the guest.
+    case always
+}
+
+/// A hypervisor configuration: the traps it sets, what it does with a trapped MAIR_EL1
+/// write, and which trapped accesses it handles at EL2 without a world switch.
+public struct Policy: Sendable, Equatable {
+    public var name: String
+    public var summary: String
+    public var trap: TrapRegime
+    public var rewrite: MAIRRewriteRule
+    public var rewriteScope: MAIRRewriteScope
+    /// The RFC's patch 1: trivial trapped writes (and TRVM reads) handled at EL2.
+    public var fastPath: Bool
+    /// HCR_EL2.TRVM: reads of the same registers trap too, and are answered with the guest's
+    /// own (shadow) value, so a guest never sees a rewritten MAIR_EL1.
+    public var trvm: Bool
+    /// HCR_EL2.TSW: data cache maintenance by set/way traps (KVM sets it for every guest).
+    public var trapSetWay: Bool
+    /// HCR_EL2.FWB (FEAT_S2FWB, ARMv8.4).
+    public var fwb: Bool
+
+    public init(name: String, summary: String, trap: TrapRegime, rewrite: MAIRRewriteRule = .none,
+                rewriteScope: MAIRRewriteScope = .defined, fastPath: Bool = false, trvm: Bool = false,
+                trapSetWay: Bool = true, fwb: Bool = false) {
+        self.name = name
+        self.summary = summary
+        self.trap = trap
+        self.rewrite = rewrite
+        self.rewriteScope = rewriteScope
+        self.fastPath = fastPath
+        self.trvm = trvm
+        self.trapSetWay = trapSetWay
+        self.fwb = fwb
+    }
+
+    public static let kvm2015 = Policy(
+        name: "kvm-2015", summary: "the KVM default the RFC competed with: TVM until caches on, set/way trapping",
+        trap: .untilCachesOn)
+    public static let rfc2015 = Policy(
+        name: "rfc-2015", summary: "the 2015 RFC: TVM always, MAIR rewrite (uncached), EL2 fast path",
+        trap: .always, rewrite: .uncached, fastPath: true)
+    public static let rfc2015NoFastPath = Policy(
+        name: "rfc-2015-no-fastpath", summary: "the RFC without patch 1: every trap a full exit",
+        trap: .always, rewrite: .uncached, fastPath: false)
+    public static let fwbHost = Policy(
+        name: "fwb", summary: "ARMv8.4 FEAT_S2FWB: stage 2 forces Write-Back for RAM, no TVM",
+        trap: .none, fwb: true)
+
+    /// The policies every suite knows by name.
+    public static let builtIn: [Policy] = [kvm2015, rfc2015, rfc2015NoFastPath, fwbHost]
+
+    public static func named(_ name: String) -> Policy? { builtIn.first { $0.name == name } }
+
+    /// Whether a trapped write of `register` can be handled at EL2 (the RFC's patch 1, or KVM's
+    /// `handle_tx2_tvm`): anything but an SCTLR_EL1 write that toggles the caches, which needs
+    /// the host to clean the VM's stage 2 to PoC (`kvm_toggle_cache` -> `stage2_flush_vm`).
+    func handledAtEL2(_ register: SystemRegister, togglesCaches: Bool) -> Bool {
+        fastPath && !(register == .sctlrEL1 && togglesCaches)
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Hypervisor
+
+/// `--policy NAME` and the knobs that override its parts (shared by run and compare).
+struct PolicyOptions: ParsableArguments {
+    enum Switch: String, ExpressibleByArgument, CaseIterable {
+        case on, off
+        var isOn: Bool { self == .on }
+    }
+
+    @Option(help: "A named policy: \(Policy.builtIn.map(\.name).joined(separator: ", ")) (default: kvm-2015).")
+    var policy: String?
+
+    @Option(help: "Trap regime: \(TrapRegime.allCases.map(\.rawValue).joined(separator: "|")).")
+    var trap: TrapRegime?
+
+    @Option(help: "MAIR_EL1 rewrite: \(MAIRRewriteRule.allCases.map(\.rawValue).joined(separator: "|")).")
+    var rewrite: MAIRRewriteRule?
+
+    @Option(help: "Rewrite scope: defined (indices up to the highest non-zero byte) or all.")
+    var rewriteScope: MAIRRewriteScope?
+
+    @Option(name: .customLong("fast-path"), help: "EL2 fast path for trivial trapped accesses: on|off.")
+    var fastPath: Switch?
+
+    @Option(help: "Trap reads too (HCR_EL2.TRVM), answering with the guest's own values: on|off.")
+    var trvm: Switch?
+
+    @Option(help: "A TOML file of per-event cycle costs ([cost] trap_round_trip, fast_path_handling, world_switch, stage2_flush_per_mib, cycles_per_instruction).")
+    var cost: String?
+
+    func validate() throws {
+        if let policy, Policy.named(policy) == nil {
+            throw ValidationError("unknown policy '\(policy)': known are \(Policy.builtIn.map(\.name).joined(separator: ", "))")
+        }
+    }
+
+    /// The policy named (or the default) with every knob given applied; a policy changed by
+    /// knobs is named after them, so reports never claim the unmodified policy.
+    func resolve(base: Policy? = nil) -> Policy {
+        var result = base ?? policy.flatMap(Policy.named) ?? .kvm2015
+        var knobs: [String] = []
+        if let trap { result.trap = trap; knobs.append("trap=\(trap.rawValue)") }
+        if let rewrite { result.rewrite = rewrite; knobs.append("rewrite=\(rewrite.rawValue)") }
+        if let rewriteScope { result.rewriteScope = rewriteScope; knobs.append("rewrite-scope=\(rewriteScope.rawValue)") }
+        if let fastPath { result.fastPath = fastPath.isOn; knobs.append("fast-path=\(fastPath.rawValue)") }
+        if let trvm { result.trvm = trvm.isOn; knobs.append("trvm=\(trvm.rawValue)") }
+        if !knobs.isEmpty { result.name += "[" + knobs.joined(separator: ",") + "]" }
+        return result
+    }
+
+    func costModel() throws -> CostModel {
+        guard let cost else { return .defaults }
+        return try CostModel.load(contentsOf: URL(fileURLWithPath: cost), displayPath: cost)
+    }
+}
+
+extension TrapRegime: ExpressibleByArgument {}
+extension MAIRRewriteRule: ExpressibleByArgument {}
+extension MAIRRewriteScope: ExpressibleByArgument {}
