@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 // mairlab: an experiment harness for AArch64 memory attributes under a hypervisor.
-// Module arrows point one way (see docs in README): CLI -> Harness -> {Hypervisor} -> AArch64;
-// Harness -> Unicorn -> CUnicorn. AArch64 and Unicorn know nothing of each other.
+// Module arrows point one way: CLI -> Collector -> Harness -> {Hypervisor -> AArch64, Unicorn ->
+// CUnicorn}. AArch64 and Unicorn know nothing of each other.
 import PackageDescription
 
 let package = Package(
@@ -23,16 +23,19 @@ let package = Package(
         .target(name: "AArch64"),
         .target(name: "Hypervisor", dependencies: ["AArch64"]),
         .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor"]),
+        .target(name: "Collector", dependencies: ["Harness"]),
         .executableTarget(
             name: "mairlab",
             dependencies: [
-                "Harness", "AArch64", "Hypervisor",
+                "Harness", "Collector", "AArch64", "Hypervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "UnicornTests", dependencies: ["Unicorn"]),
         .testTarget(name: "AArch64Tests", dependencies: ["AArch64"]),
+        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "AArch64"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Unicorn", "AArch64", "Hypervisor"]),
+        .testTarget(name: "CollectorTests", dependencies: ["Collector", "Harness"]),
         // Runs the built `mairlab` binary as a user would (golden output, exit statuses).
         .testTarget(name: "MairlabCLITests", dependencies: ["mairlab"]),
     ]

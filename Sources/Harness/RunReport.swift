@@ -231,11 +231,15 @@ public struct RunReport: Codable, Sendable, Equatable {
              traps, rewrites, syncPoints = "sync_points", finalRegisters = "final_registers", cost
     }
 
-    /// One JSON object, keys sorted, so the same run prints the same bytes everywhere.
-    public func json() -> String {
+    /// One JSON object, keys sorted. Everything in it is the same on every host for the same
+    /// snippet, policy and inputs, except `cost.host_ns_per_trap` (a measurement of this
+    /// emulator), which `includingHostTiming: false` leaves null.
+    public func json(includingHostTiming: Bool = true) -> String {
+        var report = self
+        if !includingHostTiming { report.cost.hostNsPerTrap = nil }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding plain Codable structs of strings and integers cannot fail.
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+        // Encoding plain Codable structs of strings and numbers cannot fail.
+        return String(decoding: try! encoder.encode(report), as: UTF8.self)
     }
 }

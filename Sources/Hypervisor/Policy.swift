@@ -69,3 +69,27 @@ public struct Policy: Sendable, Equatable {
         fastPath && !(register == .sctlrEL1 && togglesCaches)
     }
 }
+
+extension Policy {
+    /// This policy with one part changed, named after the change (`rfc-2015[rewrite=nc-only]`),
+    /// so a report never claims the unmodified policy.
+    public func variant(_ label: String, _ change: (inout Policy) -> Void) -> Policy {
+        var result = self
+        change(&result)
+        result.name += "[\(label)]"
+        return result
+    }
+
+    /// The configurations `mairlab compare` runs by default: each trap regime, each rewrite,
+    /// with and without the fast path and TRVM.
+    public static let comparisonSet: [Policy] = [
+        kvm2015,
+        rfc2015,
+        rfc2015NoFastPath,
+        rfc2015.variant("rewrite=nc-only") { $0.rewrite = .ncOnly },
+        rfc2015.variant("rewrite=all-cacheable") { $0.rewrite = .allCacheable },
+        rfc2015.variant("trvm=on") { $0.trvm = true },
+        kvm2015.variant("trap=always") { $0.trap = .always },
+        fwbHost,
+    ]
+}

@@ -41,13 +41,13 @@ struct PolicyOptions: ParsableArguments {
     /// knobs is named after them, so reports never claim the unmodified policy.
     func resolve(base: Policy? = nil) -> Policy {
         var result = base ?? policy.flatMap(Policy.named) ?? .kvm2015
-        var knobs: [String] = []
-        if let trap { result.trap = trap; knobs.append("trap=\(trap.rawValue)") }
-        if let rewrite { result.rewrite = rewrite; knobs.append("rewrite=\(rewrite.rawValue)") }
-        if let rewriteScope { result.rewriteScope = rewriteScope; knobs.append("rewrite-scope=\(rewriteScope.rawValue)") }
-        if let fastPath { result.fastPath = fastPath.isOn; knobs.append("fast-path=\(fastPath.rawValue)") }
-        if let trvm { result.trvm = trvm.isOn; knobs.append("trvm=\(trvm.rawValue)") }
-        if !knobs.isEmpty { result.name += "[" + knobs.joined(separator: ",") + "]" }
+        if let trap { result = result.variant("trap=\(trap.rawValue)") { $0.trap = trap } }
+        if let rewrite { result = result.variant("rewrite=\(rewrite.rawValue)") { $0.rewrite = rewrite } }
+        if let rewriteScope {
+            result = result.variant("rewrite-scope=\(rewriteScope.rawValue)") { $0.rewriteScope = rewriteScope }
+        }
+        if let fastPath { result = result.variant("fast-path=\(fastPath.rawValue)") { $0.fastPath = fastPath.isOn } }
+        if let trvm { result = result.variant("trvm=\(trvm.rawValue)") { $0.trvm = trvm.isOn } }
         return result
     }
 

@@ -49,10 +49,11 @@ enum CLI {
         #expect(byRegister["TCR_EL1"] == 1)
         #expect(byRegister["TTBR0_EL1"] == 1)
         #expect(byRegister["SCTLR_EL1"] == 2)
-        let events = try #require(traps["events"] as? [[String: String]])
-        let mair = events.filter { $0["register"] == "MAIR_EL1" }
-        #expect(mair.map { $0["value"] } == ["0x000000ff440c0400"])
-        #expect(events.allSatisfy { !($0["site"] ?? "").isEmpty && !($0["site"] ?? "").hasPrefix("0x") })
+        let events = try #require(traps["events"] as? [[String: Any]])
+        let mair = events.filter { $0["register"] as? String == "MAIR_EL1" }
+        #expect(mair.map { $0["value"] as? String } == ["0x000000ff440c0400"])
+        let sites = events.compactMap { $0["site"] as? String }
+        #expect(sites.count == events.count && sites.allSatisfy { !$0.isEmpty && !$0.hasPrefix("0x") })
         let outcome = try #require(object["outcome"] as? [String: Any])
         #expect(outcome["status"] as? String == "completed")
     }
@@ -106,5 +107,54 @@ enum CLI {
         let explain = try CLI.run(["explain", "--s1", "0x144"])
         #expect(explain.status == 64)   // ArgumentParser's usage error
         #expect(explain.stderr.contains("'0x144' does not fit in a byte"))
+    }
+}
+
+@Suite struct HypervisorCLITests {
+    @Test func policyRunCarriesTheIssueFields() throws {
+        let result = try CLI.run(["run", "linux-2015-mmu-on", "--policy", "rfc-2015", "--json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let traps = try #require(object["traps"] as? [String: Any])
+        #expect((traps["by_register"] as? [String: Int])?["MAIR_EL1"] == 1)
+        #expect(traps["total"] as? Int == 6)
+        #expect(object["guest_instructions"] as? Int != nil)
+        let cost = try #require(object["cost"] as? [String: Any])
+        #expect(cost["modeled_overhead_pct"] as? Double != nil)
+        #expect(cost["host_ns_per_trap"] as? Double != nil)
+        let policy = try #require(object["policy"] as? [String: Any])
+        #expect(policy["name"] as? String == "rfc-2015")
+        #expect(policy["trap"] as? String == "always")
+        #expect(policy["rewrite"] as? String == "uncached")
+        #expect(policy["fast_path"] as? Bool == true)
+        let rewrites = try #require(object["rewrites"] as? [[String: Any]])
+        #expect(rewrites.first?["requested"] as? String == "0x000000ff440c0400")
+        #expect(rewrites.first?["loaded"] as? String == "0x000000ffffffffff")
+    }
+
+    @Test func knobsOverrideAndRenameThePolicy() throws {
+        let result = try CLI.run(["run", "mair-readback", "--policy", "rfc-2015", "--trvm", "on", "--fast-path", "off", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let policy = try #require(object["policy"] as? [String: Any])
+        #expect(policy["name"] as? String == "rfc-2015[fast-path=off][trvm=on]")
+        #expect((object["traps"] as? [String: Any])?["by_path"] as? [String: Int] == ["full-exit": 2])
+    }
+
+    @Test func unknownPolicyIsAUsageError() throws {
+        let result = try CLI.run(["run", "mair-readback", "--policy", "kvm-2016"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("unknown policy 'kvm-2016'"))
+    }
+
+    @Test func compareWritesTableAndChart() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mairlab-compare-\(UUID().uuidString)")
+        let result = try CLI.run(["compare", "mair-readback", "--policies", "kvm-2015,rfc-2015,fwb", "--results", dir.path])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("policy ") && $0.contains("modeled overhead") && $0.contains("host ns/trap") })
+        #expect(lines.filter { $0.hasPrefix("kvm-2015 ") || $0.hasPrefix("rfc-2015 ") || $0.hasPrefix("fwb ") }.count == 3)
+        let svg = try String(contentsOf: dir.appendingPathComponent("compare-mair-readback.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(svg.components(separatedBy: "<rect x=").count - 1 == 3)   // one bar per policy
     }
 }

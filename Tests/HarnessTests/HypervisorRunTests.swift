@@ -1,0 +1,137 @@
+import Foundation
+import Hypervisor
+import Testing
+@testable import Harness
+
+/// The hypervisor's regimes on real guest code. Expected counts come from the snippets'
+/// construction (read from their sources and symbols), never from a previous run.
+@Suite struct HypervisorRunTests {
+    static func snippet(_ name: String) throws -> LoadedSnippet {
+        try Fixtures.load(Snippet(path: Fixtures.guestImages.appendingPathComponent(name).path))
+    }
+
+    static func run(_ loaded: LoadedSnippet, _ policy: Policy) throws -> RunReport {
+        try GuestRun(loaded, options: RunOptions(policy: policy)).run()
+    }
+
+    /// `switch_mm` runs SWITCHES times (once before the MMU is on); each call writes TTBR0_EL1
+    /// and CONTEXTIDR_EL1. The boot writes MAIR_EL1, TCR_EL1 and SCTLR_EL1 once each.
+    @Test func stormUnderAlwaysTrapsEverySwitch() throws {
+        let storm = try Self.snippet("context-switch-storm")
+        let switches = Int(try #require(storm.image.symbol(named: "SWITCHES")).value)
+        let report = try Self.run(storm, .rfc2015)
+        #expect(report.outcome.exitStatus == 0)
+        #expect(report.traps.byRegister == ["TTBR0_EL1": switches, "CONTEXTIDR_EL1": switches,
+                                            "MAIR_EL1": 1, "TCR_EL1": 1, "SCTLR_EL1": 1])
+        #expect(report.traps.total == 2 * switches + 3)
+        let switchSites = report.traps.events.filter { ["TTBR0_EL1", "CONTEXTIDR_EL1"].contains($0.register) }.map(\.site)
+        #expect(Set(switchSites) == ["switch_mm+0x4", "switch_mm+0xc"])
+        // Only the SCTLR_EL1 write that turns the caches on needs the host (a stage-2 flush).
+        #expect(report.traps.byPath == ["fast-path": 2 * switches + 2, "full-exit": 1])
+        #expect(report.traps.stage2Flushes == 1)
+    }
+
+    @Test func stormUnderUntilCachesOnTrapsNothingAfterTheCachesAreOn() throws {
+        let storm = try Self.snippet("context-switch-storm")
+        let report = try Self.run(storm, .kvm2015)
+        #expect(report.outcome.exitStatus == 0)
+        // Only the first switch_mm (before the MMU) and the boot's writes trap.
+        #expect(report.traps.byRegister == ["TTBR0_EL1": 1, "CONTEXTIDR_EL1": 1, "MAIR_EL1": 1,
+                                            "TCR_EL1": 1, "SCTLR_EL1": 1])
+        let last = try #require(report.traps.events.last)
+        #expect(last.register == "SCTLR_EL1" && last.stage2Flush)   // the write that turned them on
+        #expect(report.traps.exits == 5)
+    }
+
+    /// The fast path's saving is what the cost model implies: with it, 2N+2 trivial traps cost
+    /// trap_round_trip + fast_path_handling each; without, every trap is a world switch. Guest
+    /// cycles are the same, so the overhead ratio is the ratio of trap cycles.
+    @Test func fastPathOverheadRatioFollowsTheParameters() throws {
+        let storm = try Self.snippet("context-switch-storm")
+        let n = Double(try #require(storm.image.symbol(named: "SWITCHES")).value)
+        let with = try Self.run(storm, .rfc2015)
+        let without = try Self.run(storm, .rfc2015NoFastPath)
+        #expect(with.guestInstructions == without.guestInstructions)
+        let p = CostModel.defaults
+        let flush = 4 * p.stage2FlushPerMiB.cycles          // one flush of the manifest's 4 MiB
+        let fastCycles = (2 * n + 2) * (p.trapRoundTrip.cycles + p.fastPathHandling.cycles) + p.worldSwitch.cycles + flush
+        let slowCycles = (2 * n + 3) * p.worldSwitch.cycles + flush
+        #expect(with.cost.trapCycles == fastCycles)
+        #expect(without.cost.trapCycles == slowCycles)
+        let ratio = with.cost.modeledOverheadPct / without.cost.modeledOverheadPct
+        #expect(abs(ratio - fastCycles / slowCycles) < 1e-12)
+        #expect(with.cost.modeledOverheadPct < without.cost.modeledOverheadPct)
+    }
+
+    @Test func rfc2015RewritesTheBootMAIR() throws {
+        let report = try Self.run(try Self.snippet("linux-2015-mmu-on"), .rfc2015)
+        #expect(report.rewrites.count == 1)
+        let rewrite = try #require(report.rewrites.first)
+        #expect(rewrite.requested == "0x000000ff440c0400")
+        #expect(rewrite.loaded == "0x000000ffffffffff")
+        #expect(rewrite.site == "__cpu_setup+0xc")
+        #expect(rewrite.indices.map(\.effects) == [
+            ["device-ordering-weakened", "gathering-or-speculation-allowed", "cacheability-raised"],
+            ["device-ordering-weakened", "gathering-or-speculation-allowed", "cacheability-raised"],
+            ["device-ordering-weakened", "gathering-or-speculation-allowed", "cacheability-raised"],
+            ["write-combining-lost", "cacheability-raised"],
+            [], [], [], [],
+        ])
+        #expect(report.finalRegisters["MAIR_EL1"] == "0x000000ffffffffff")   // what the hardware holds
+        #expect(report.outcome.exitStatus == 0)
+    }
+
+    /// Without TRVM the guest reads the rewritten MAIR_EL1 (the snippet exits 1); with TRVM the
+    /// hypervisor answers with the guest's own value (exits 0).
+    @Test func readbackDependsOnTRVM() throws {
+        let readback = try Self.snippet("mair-readback")
+        let plain = try Self.run(readback, .rfc2015)
+        #expect(plain.outcome.exitStatus == 1)
+        #expect(plain.traps.byRegister == ["MAIR_EL1": 1])
+        let shadowed = try Self.run(readback, .rfc2015.variant("trvm=on") { $0.trvm = true })
+        #expect(shadowed.outcome.exitStatus == 0)
+        #expect(shadowed.traps.events.map(\.direction) == ["write", "read"])
+        #expect(shadowed.traps.events[1].value == "0x000000ff440c0400")
+        #expect(shadowed.traps.events[1].loaded == "0x000000ffffffffff")
+        let untouched = try Self.run(readback, .kvm2015)
+        #expect(untouched.outcome.exitStatus == 0)
+    }
+
+    /// After the caches are on (TVM clear), a set/way operation makes KVM flush and set TVM
+    /// again (kvm_set_way_flush), so the next TTBR0_EL1 write traps once more.
+    @Test func setWayReArmsTVMUnderUntilCachesOn() throws {
+        let snippet = try Fixtures.snippet("setway", """
+                    enable_mmu 0xff, (25 | (1 << 23)), tables, (SCTLR_M | SCTLR_C)
+                    msr     ttbr0_el1, x9          // not trapped: caches are on
+            sw:     dc      cisw, xzr
+                    ldr     x9, =tables
+            after:  msr     ttbr0_el1, x9          // trapped again
+                    mairlab_end 0
+                    .ltorg
+                    .data
+                    .balign 4096
+            tables: .quad 0x40000000 + 0x401     // L1[0] and L1[1]: 1 GB blocks of RAM, AF, AttrIndx 0
+                    .quad 0x40000000 + 0x401
+                    .space 4096 - 16
+            """)
+        let report = try Fixtures.run(snippet, options: RunOptions(policy: .kvm2015))
+        #expect(report.outcome.exitStatus == 0)
+        #expect(report.traps.events.map(\.register) == ["MAIR_EL1", "TCR_EL1", "TTBR0_EL1", "SCTLR_EL1", "DC CISW", "TTBR0_EL1"])
+        #expect(report.traps.events.map(\.site).suffix(2) == ["sw", "after"])
+        #expect(report.traps.stage2Flushes == 2)   // caches on, then the first set/way
+    }
+
+    @Test func costFileOverridesParametersAndNamesItsLines() throws {
+        let model = try CostModel.parse("""
+            [cost]
+            world_switch = 3000
+            trap_round_trip = 40.5
+            """, file: "my.toml")
+        #expect(model.worldSwitch == CostModel.Parameter(3000, source: "my.toml:2"))
+        #expect(model.trapRoundTrip.cycles == 40.5)
+        #expect(model.fastPathHandling == CostModel.defaults.fastPathHandling)
+        #expect(throws: TOMLError(file: "my.toml", line: 2, message: "field 'cost.world_switch': expected a number of cycles")) {
+            try CostModel.parse("[cost]\nworld_switch = \"fast\"", file: "my.toml")
+        }
+    }
+}
