@@ -231,3 +231,34 @@ import Testing
         #expect(accesses.last == 0x8000_1000)
     }
 }
+
+@Suite struct UnicornMMIOTests {
+    /// The coherency model serves observed memory from MMIO callbacks (which see the physical
+    /// offset) and learns the access's VA from the memory hook, which fires first.
+    @Test func memoryHookSeesTheVAOfAnMMIOAccessBeforeTheCallback() throws {
+        let t = UnicornQuirkTests()
+        let m = try t.machine("""
+            ldr x1, =0x9000010
+            ldp x2, x3, [x1]
+            stp x3, x2, [x1, #16]
+            ldrb w4, [x1, #3]
+            """)
+        var log: [String] = []
+        try m.mapMMIO(0x0900_0000, size: 0x1000, read: { offset, size in
+            log.append("read \(offset) \(size)"); return 0x1111 * (offset + 1)
+        }, write: { offset, size, value in log.append("write \(offset) \(size) \(value)") })
+        try m.onMemoryAccess([.read, .write], range: 0x0900_0000...0x0900_0fff) { access in
+            log.append("hook \(access.kind) \(access.virtualAddress) \(access.size)")
+        }
+        try m.start(at: UnicornQuirkTests.ram, until: UnicornQuirkTests.end)
+        // Unicorn splits an 8-byte MMIO access into two 4-byte callbacks (low half first);
+        // the hook sees the whole access, by VA, before them.
+        let x2 = [0x1111 * 17, 0x1111 * 21], x3 = [0x1111 * 25, 0x1111 * 29]
+        #expect(log == [
+            "hook read 150994960 8", "read 16 4", "read 20 4", "hook read 150994968 8", "read 24 4", "read 28 4",
+            "hook write 150994976 8", "write 32 4 \(x3[0])", "write 36 4 \(x3[1])",
+            "hook write 150994984 8", "write 40 4 \(x2[0])", "write 44 4 \(x2[1])",
+            "hook read 150994963 1", "read 19 1",
+        ])
+    }
+}
