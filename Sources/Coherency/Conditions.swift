@@ -6,6 +6,11 @@ public struct FinalState: Hashable, Sendable {
     public struct Observation: Hashable, Sendable {
         public let label: String
         public let bytes: [UInt8]
+
+        public init(label: String, bytes: [UInt8]) {
+            self.label = label
+            self.bytes = bytes
+        }
     }
 
     public struct Failure: Hashable, Sendable, Comparable {
@@ -13,6 +18,13 @@ public struct FinalState: Hashable, Sendable {
         public let observer: String
         public let region: String
         public let address: UInt64
+
+        public init(kind: CoherencyFailure.Kind, observer: String, region: String, address: UInt64) {
+            self.kind = kind
+            self.observer = observer
+            self.region = region
+            self.address = address
+        }
 
         public static func < (a: Failure, b: Failure) -> Bool {
             (a.kind.rawValue, a.observer, a.address) < (b.kind.rawValue, b.observer, b.address)

@@ -26,6 +26,12 @@ public enum ScheduleExplorer {
         public var explored: Int
         /// True when the cap stopped the exploration before every schedule was run.
         public var cutShort: Bool
+
+        public init(states: [(state: State, schedules: Int)], explored: Int, cutShort: Bool) {
+            self.states = states
+            self.explored = explored
+            self.cutShort = cutShort
+        }
     }
 
     public static func explore<State: Hashable & Sendable>(

@@ -94,6 +94,13 @@ public struct MemorySystem: Sendable {
         public let name: String
         public let base: UInt64
         public let size: UInt64
+
+        public init(name: String, base: UInt64, size: UInt64) {
+            self.name = name
+            self.base = base
+            self.size = size
+        }
+
         public func contains(_ address: UInt64) -> Bool { address >= base && address - base < size }
     }
 
@@ -134,12 +141,15 @@ public struct MemorySystem: Sendable {
     /// A read of `size` bytes; returns the little-endian value and records a stale read when any
     /// byte is not the latest write's.
     public mutating func read(_ address: UInt64, size: Int, policy: CachePolicy, by agent: Agent) -> UInt64 {
-        var bytes: [VersionedByte] = []
-        for offset in 0..<UInt64(size) {
-            bytes.append(readByte(address + offset, policy: policy, by: agent))
-        }
+        readBytes(address, count: size, policy: policy, by: agent).enumerated()
+            .reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    }
+
+    /// A read of `count` bytes as one observation (one stale-read failure at most).
+    public mutating func readBytes(_ address: UInt64, count: Int, policy: CachePolicy, by agent: Agent) -> [UInt8] {
+        let bytes = (0..<UInt64(count)).map { readByte(address + $0, policy: policy, by: agent) }
         checkStale(address, bytes, by: agent)
-        return bytes.enumerated().reduce(0) { $0 | UInt64($1.element.value) << (8 * UInt64($1.offset)) }
+        return bytes.map(\.value)
     }
 
     private mutating func readByte(_ address: UInt64, policy: CachePolicy, by agent: Agent) -> VersionedByte {
@@ -202,7 +212,7 @@ public struct MemorySystem: Sendable {
         failures.append(CoherencyFailure(
             kind: .staleRead, observer: agent.observer, address: address + UInt64(first),
             region: region(of: address)?.name ?? "?",
-            detail: "\(agent) read \(stale.count) stale byte(s) at offsets \(stale.map(String.init).joined(separator: ",")) of \(hexString(address)): saw \(hexBytes(observed)), should have been \(hexBytes(expected))\(latest)"))
+            detail: "\(agent) read \(stale.count) stale byte(s) at offsets \(ranges(stale)) of \(hexString(address)): saw \(hexBytes(observed)), should have been \(hexBytes(expected))\(latest)"))
     }
 
     // MARK: maintenance and eviction
@@ -271,6 +281,21 @@ extension Agent {
 
 func hexString(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 
+/// Bytes as hex, the first 16 and a count of the rest.
 func hexBytes(_ bytes: [UInt8]) -> String {
-    bytes.map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined(separator: " ")
+    let shown = bytes.prefix(16).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined(separator: " ")
+    return bytes.count > 16 ? shown + " ... (\(bytes.count) bytes)" : shown
+}
+
+/// Offsets as ranges: 0-7,12.
+func ranges(_ offsets: [Int]) -> String {
+    var parts: [String] = []
+    var index = 0
+    while index < offsets.count {
+        var end = index
+        while end + 1 < offsets.count && offsets[end + 1] == offsets[end] + 1 { end += 1 }
+        parts.append(end == index ? "\(offsets[index])" : "\(offsets[index])-\(offsets[end])")
+        index = end + 1
+    }
+    return parts.joined(separator: ",")
 }

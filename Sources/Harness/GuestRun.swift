@@ -1,4 +1,5 @@
 import AArch64
+import Coherency
 import Foundation
 import Hypervisor
 import Unicorn
@@ -40,6 +41,8 @@ final class GuestRun {
     let options: RunOptions
     let machine: Machine
     private var controller: TrapController
+    /// The memory more than one observer touches, and this run's eviction choices.
+    let observed: ObservedMemory
 
     private(set) var instructions: UInt64 = 0
     private var ending: Outcome?
@@ -53,11 +56,16 @@ final class GuestRun {
 
     var budget: Int { options.budget ?? loaded.manifest.budget }
 
-    init(_ loaded: LoadedSnippet, options: RunOptions) throws {
+    init(_ loaded: LoadedSnippet, options: RunOptions, schedule: EvictionSchedule = EvictionSchedule(),
+         candidates: Set<UInt64> = []) throws {
         self.loaded = loaded
         self.options = options
         do {
-            machine = try Machine(model: options.cpu)
+            let machine = try Machine(model: options.cpu)
+            self.machine = machine
+            observed = ObservedMemory(manifest: loaded.manifest, policy: options.policy, machine: machine,
+                                      schedule: schedule, candidates: candidates,
+                                      site: { [image = loaded.image] in image.symbolize($0) })
             controller = TrapController(policy: options.policy,
                                         resetSCTLR: try machine.readSystemRegister(SystemRegisterAddress(SystemRegister.sctlrEL1.encoding)))
         } catch {
@@ -86,6 +94,7 @@ final class GuestRun {
         for window in manifest.virtualWindows {
             try machine.reserveVirtualWindow(window.base, size: window.size)
         }
+        try observed.map()
         for segment in loaded.image.segments {
             var bytes = segment.bytes
             if UInt64(bytes.count) < segment.memorySize {
@@ -112,8 +121,10 @@ final class GuestRun {
         try machine.onInterrupt { [unowned self] intno in exception(intno) }
         // Remember the last data access: Unicorn reports aborts without FAR, and this hook sees
         // the access's VA before the abort is raised.
+        let tracksSites = !observed.isEmpty
         try machine.onMemoryAccess([.read, .write], range: 0...UInt64.max) { [unowned self] access in
             lastDataAccess = access
+            if tracksSites { observed.lastVirtualAddress = (access.virtualAddress, pc) }
         }
         try machine.onInvalidMemory { [unowned self] access in
             invalidAccess = access
@@ -145,6 +156,7 @@ final class GuestRun {
               let decision = controller.write(register, value: insn.value) else { return .execute }
         record(register.rawValue, .write, value: insn.value, loaded: decision.loaded, path: decision.path,
                stage2Flush: decision.stage2Flush, mairChanges: decision.mairChanges)
+        if decision.stage2Flush { observed.stage2Flush() }
         guard decision.loaded != insn.value else { return .execute }
         try? machine.writeSystemRegister(insn.address, decision.loaded)
         return .skip
@@ -169,13 +181,25 @@ final class GuestRun {
         return .skip
     }
 
-    /// Data cache maintenance by set/way traps under HCR_EL2.TSW and is emulated by the host.
+    /// Cache maintenance: by set/way it traps under HCR_EL2.TSW and the host emulates it (a
+    /// stage-2 flush when KVM's rules call for one); by VA it acts on the model when the line is
+    /// observed memory.
     private func systemInstruction(_ insn: SystemInstruction) -> SystemInstructionAction {
-        guard ending == nil, let operation = CacheMaintenanceOperation(encoding: insn.address.encoding),
-              operation.operand == .setWay, let decision = controller.setWay() else { return .execute }
-        record(operation.rawValue, .operation, value: insn.value, loaded: insn.value, path: decision.path,
-               stage2Flush: decision.stage2Flush)
-        return .skip
+        guard ending == nil, let operation = CacheMaintenanceOperation(encoding: insn.address.encoding) else {
+            return .execute
+        }
+        if operation.operand == .setWay {
+            guard let decision = controller.setWay() else {
+                observed.setWay(operation, operand: insn.value)
+                return .execute
+            }
+            record(operation.rawValue, .operation, value: insn.value, loaded: insn.value, path: decision.path,
+                   stage2Flush: decision.stage2Flush)
+            if decision.stage2Flush { observed.stage2Flush() }
+            return .skip
+        }
+        guard operation.operand == .virtualAddress, !observed.isEmpty else { return .execute }
+        return observed.cacheMaintenance(operation, virtualAddress: insn.value, pc: pc) ? .skip : .execute
     }
 
     // MARK: exceptions
@@ -208,12 +232,14 @@ final class GuestRun {
 
     private func hypercall(_ imm: Int, pc: UInt64) {
         if imm == 0 {
+            observed.finish()
             let status = (try? machine.read(.x(0))) ?? 0
             ending = Outcome(status: .completed, exitStatus: status, fault: nil,
                              message: "completed at \(site(pc)) with exit status \(status)")
             machine.stop()
         } else {
             syncPoints.append(SyncPoint(id: imm, site: site(pc), instructions: instructions))
+            observed.syncPoint(imm)
             try? machine.write(.pc, pc + 4)
         }
     }
@@ -247,13 +273,7 @@ final class GuestRun {
     }
 
     /// The guest's stage 1 as the registers stand now.
-    private var stage1: Stage1Walker {
-        let read: (SystemRegister) -> UInt64 = { [machine] register in
-            (try? machine.readSystemRegister(SystemRegisterAddress(register.encoding))) ?? 0
-        }
-        return Stage1Walker(tcrEL1: read(.tcrEL1), ttbr0EL1: read(.ttbr0EL1), ttbr1EL1: read(.ttbr1EL1),
-                            sctlrEL1: read(.sctlrEL1), mairEL1: read(.mairEL1))
-    }
+    private var stage1: Stage1Walker { GuestRegisters(machine).stage1 }
 
     private func translate(_ va: UInt64) throws -> UInt64 {
         try stage1.translate(va, access: .instructionFetch, reader: PhysicalMemory(machine: machine)).outputAddress

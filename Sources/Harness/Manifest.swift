@@ -1,4 +1,6 @@
+import Coherency
 import Foundation
+import Hypervisor
 
 /// What a snippet's manifest says: where the image goes, the platform it runs on, and how long
 /// it may run. Parsed from TOML; every error names the file, the line and the field.
@@ -29,7 +31,54 @@ public struct Manifest: Sendable, Equatable {
     /// SP_EL1 at entry (default: the top of the region holding `.text`).
     public var stack: UInt64?
 
+    /// Memory more than one observer touches, served by the coherency model.
+    public struct ObservedRegion: Sendable, Equatable {
+        public var name: String
+        public var kind: RegionKind
+        public var base: UInt64
+        public var size: UInt64
+        /// The byte every location holds at the start.
+        public var initial: UInt8
+    }
+
+    /// A DMA master of the platform.
+    public struct DMAMaster: Sendable, Equatable {
+        public var name: String
+        public var coherent: Bool
+    }
+
+    /// What an observer does at a sync point.
+    public struct HostAction: Sendable, Equatable {
+        public enum Action: String, Sendable { case read, write }
+        public var at: Int
+        /// `vmm` or a DMA master's name.
+        public var observer: String
+        public var action: Action
+        public var region: String
+        public var offset: UInt64
+        public var size: UInt64
+        /// For writes: a 64-bit little-endian pattern repeated over `size` bytes.
+        public var value: UInt64
+        public var label: String
+    }
+
+    /// A condition the snippet states for a policy, with the reasoning behind it.
+    public struct Expectation: Sendable, Equatable {
+        public var policies: [String]
+        public var condition: Condition
+        public var reason: String
+        public var line: Int
+    }
+
+    public var observed: [ObservedRegion]
+    public var dma: [DMAMaster]
+    public var host: [HostAction]
+    public var expectations: [Expectation]
+    /// The most eviction schedules explored before the exploration is cut short.
+    public var scheduleCap: Int
+
     public static let defaultBudget = 1_000_000
+    public static let defaultScheduleCap = 4096
     public static let defaultTimeoutMilliseconds = 30_000
 }
 
@@ -51,7 +100,8 @@ extension Manifest {
 
     init(parsing text: String, file: String) throws(TOMLError) {
         let root = try TOMLTable(parsing: text, file: file)
-        try root.rejectUnknownKeys(allowed: ["description", "image", "run", "memory", "virtual_window"])
+        try root.rejectUnknownKeys(allowed: ["description", "image", "run", "memory", "virtual_window", "observed",
+                                             "dma", "host", "expect"])
         description = try root.optional("description") ?? ""
 
         let image = try root.table("image")
@@ -60,7 +110,8 @@ extension Manifest {
         entry = try image.optional("entry") ?? "_start"
 
         let run = try root.optional("run", as: TOMLTable.self)
-        try run?.rejectUnknownKeys(allowed: ["budget", "timeout_ms", "stack"])
+        try run?.rejectUnknownKeys(allowed: ["budget", "timeout_ms", "stack", "schedule_cap"])
+        scheduleCap = Int(try run?.optional("schedule_cap", as: UInt64.self) ?? UInt64(Self.defaultScheduleCap))
         budget = Int(try run?.optional("budget", as: UInt64.self) ?? UInt64(Self.defaultBudget))
         if let run, budget == 0 { throw run.fieldError("budget", "must be at least 1 instruction") }
         timeoutMilliseconds = Int(try run?.optional("timeout_ms", as: UInt64.self) ?? UInt64(Self.defaultTimeoutMilliseconds))
@@ -76,13 +127,86 @@ extension Manifest {
         for table in try root.arrayOfTables("virtual_window") {
             virtualWindows.append(try Self.region(table, notOverlapping: memory + virtualWindows))
         }
+        observed = []
+        for table in try root.arrayOfTables("observed") {
+            let region = try Self.region(table, notOverlapping: memory + virtualWindows
+                + observed.map { MemoryRegion(name: $0.name, base: $0.base, size: $0.size) }, extraKeys: ["kind", "init"])
+            let kindName = try table.string("kind")
+            guard let kind = RegionKind(rawValue: kindName) else {
+                throw table.fieldError("kind", "'\(kindName)' is not one of \(RegionKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let initial = try table.optional("init", as: UInt64.self) ?? 0
+            if initial > 0xFF { throw table.fieldError("init", "\(hex(initial)) is not a byte") }
+            observed.append(ObservedRegion(name: region.name, kind: kind, base: region.base, size: region.size,
+                                           initial: UInt8(initial)))
+        }
+        dma = []
+        for table in try root.arrayOfTables("dma") {
+            try table.rejectUnknownKeys(allowed: ["name", "coherent"])
+            let master = DMAMaster(name: try table.string("name"), coherent: try table.bool("coherent"))
+            if master.name == "vmm" || master.name == "guest" || dma.contains(where: { $0.name == master.name }) {
+                throw table.fieldError("name", "'\(master.name)' is already an observer's name")
+            }
+            dma.append(master)
+        }
+        host = []
+        for table in try root.arrayOfTables("host") {
+            host.append(try Self.hostAction(table, observed: observed, dma: dma))
+        }
+        expectations = []
+        for table in try root.arrayOfTables("expect") {
+            try table.rejectUnknownKeys(allowed: ["policy", "policies", "condition", "reason"])
+            var policies = try table.array("policies", of: String.self)
+            if let single = try table.optional("policy", as: String.self) { policies.append(single) }
+            if policies.isEmpty { throw table.fieldError("policies", "name at least one policy") }
+            let text = try table.string("condition")
+            let condition: Condition
+            do {
+                condition = try Condition(parsing: text)
+            } catch {
+                throw table.fieldError("condition", error.description)
+            }
+            let reason = try table.string("reason")
+            expectations.append(Expectation(policies: policies, condition: condition, reason: reason,
+                                            line: table["condition"]?.line ?? table.line))
+        }
+
         if !memory.contains(where: { $0.contains(textAddress) }) {
             throw image.fieldError("text", "\(hex(textAddress)) lies in no [[memory]] region")
         }
     }
 
-    private static func region(_ table: TOMLTable, notOverlapping others: [MemoryRegion]) throws(TOMLError) -> MemoryRegion {
-        try table.rejectUnknownKeys(allowed: ["name", "base", "size"])
+    private static func hostAction(_ table: TOMLTable, observed: [ObservedRegion], dma: [DMAMaster]) throws(TOMLError) -> HostAction {
+        try table.rejectUnknownKeys(allowed: ["at", "observer", "action", "region", "offset", "size", "value", "label"])
+        let at = try table.uint64("at")
+        if at == 0 || at > 0xFFFF { throw table.fieldError("at", "a sync point is hvc #1 to #65535") }
+        let observer = try table.string("observer")
+        if observer != "vmm" && !dma.contains(where: { $0.name == observer }) {
+            throw table.fieldError("observer", "'\(observer)' is neither 'vmm' nor a [[dma]] master")
+        }
+        let actionName = try table.string("action")
+        guard let action = HostAction.Action(rawValue: actionName) else {
+            throw table.fieldError("action", "'\(actionName)' is not read or write")
+        }
+        let regionName = try table.string("region")
+        guard let region = observed.first(where: { $0.name == regionName }) else {
+            throw table.fieldError("region", "no [[observed]] region is named '\(regionName)'")
+        }
+        let offset = try table.optional("offset", as: UInt64.self) ?? 0
+        let size = try table.optional("size", as: UInt64.self) ?? 8
+        if size == 0 || offset >= region.size || size > region.size - offset {
+            throw table.fieldError("size", "offset \(hex(offset)) + size \(hex(size)) does not fit region '\(regionName)' (\(hex(region.size)) bytes)")
+        }
+        let value = try table.optional("value", as: UInt64.self)
+        if action == .write && value == nil { throw table.fieldError("value", "a write needs a value") }
+        let label = try table.optional("label", as: String.self) ?? "\(observer) \(actionName) \(regionName)+\(hex(offset)) at sync \(at)"
+        return HostAction(at: Int(at), observer: observer, action: action, region: regionName, offset: offset,
+                          size: size, value: value ?? 0, label: label)
+    }
+
+    private static func region(_ table: TOMLTable, notOverlapping others: [MemoryRegion],
+                               extraKeys: Set<String> = []) throws(TOMLError) -> MemoryRegion {
+        try table.rejectUnknownKeys(allowed: Set(["name", "base", "size"]).union(extraKeys))
         let region = MemoryRegion(name: try table.string("name"), base: try table.uint64("base"),
                                   size: try table.uint64("size"))
         // Unicorn maps whole 4 KB pages (uc_mem_map rejects anything else).

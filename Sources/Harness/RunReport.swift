@@ -31,10 +31,71 @@ public struct Outcome: Codable, Sendable, Equatable {
     public var fault: GuestFault?
     /// One line for a person.
     public var message: String
+    /// How many eviction schedules were explored.
+    public var schedules = ScheduleSummary(explored: 1, cutShort: false, cap: 1, candidateLines: [])
+    /// Each distinct final state with the number of schedules reaching it.
+    public var states: [StateSummary] = []
+    /// Each classified failure with the number of schedules that show it (empty: coherent).
+    public var failures: [FailureSummary] = []
+    /// The snippet's conditions for this policy, with herdtools7-style verdicts.
+    public var conditions: [ConditionVerdict] = []
+    /// Guest sites whose observed accesses had an UNPREDICTABLE effective attribute.
+    public var unpredictable: [String] = []
+
+    public init(status: Status, exitStatus: UInt64?, fault: GuestFault?, message: String) {
+        self.status = status
+        self.exitStatus = exitStatus
+        self.fault = fault
+        self.message = message
+    }
 
     enum CodingKeys: String, CodingKey {
-        case status, exitStatus = "exit_status", fault, message
+        case status, exitStatus = "exit_status", fault, message, schedules, states, failures, conditions, unpredictable
     }
+}
+
+public struct ScheduleSummary: Codable, Sendable, Equatable {
+    public var explored: Int
+    /// True when the cap stopped the exploration before every schedule ran.
+    public var cutShort: Bool
+    public var cap: Int
+    /// The lines whose eviction timing was explored: touched both cacheably and not.
+    public var candidateLines: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case explored, cutShort = "cut_short", cap, candidateLines = "candidate_lines"
+    }
+}
+
+public struct StateSummary: Codable, Sendable, Equatable {
+    public var schedules: Int
+    /// Host read label -> the bytes it saw, hex.
+    public var observations: [String: String]
+    public var failures: [String]
+}
+
+public struct FailureSummary: Codable, Sendable, Equatable {
+    /// `stale-read` or `lost-write`.
+    public var kind: String
+    /// Who read stale data, or whose write was lost.
+    public var observer: String
+    public var address: String
+    public var region: String
+    public var schedules: Int
+    /// Which bytes, what they were and should have been, or who overwrote them (first seen).
+    public var detail: String
+}
+
+public struct ConditionVerdict: Codable, Sendable, Equatable {
+    public var condition: String
+    public var policy: String
+    /// `Always`, `Sometimes` or `Never`: how often the predicate held.
+    public var observation: String
+    public var positive: Int
+    public var negative: Int
+    /// Whether the condition (exists / ~exists / forall) holds: the expectation is met.
+    public var holds: Bool
+    public var reason: String
 }
 
 /// A guest exception or bad access that ended the run, named by kind and guest site.

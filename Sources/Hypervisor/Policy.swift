@@ -93,3 +93,32 @@ extension Policy {
         fwbHost,
     ]
 }
+
+/// What the host has behind an observed guest-physical region, which decides its stage-2
+/// mapping.
+public enum RegionKind: String, CaseIterable, Sendable, Codable {
+    /// Guest RAM the host also touches (a framebuffer, a DMA buffer, RAM while the MMU is off).
+    case ram
+    /// Host memory behind an emulated flash in read-array mode (mapped like RAM, read-only).
+    case flash
+    /// A passthrough device's registers.
+    case device
+}
+
+extension Policy {
+    /// The stage-2 MemAttr the policy maps a region of `kind` with, in the encoding HCR_EL2.FWB
+    /// selects: KVM maps RAM Normal WB (0b1111; with FWB, 0b110 forces WB) and device memory
+    /// Device-nGnRE (PAGE_S2_DEVICE: 0b0001; with FWB, 0b001).
+    public func stage2MemAttr(for kind: RegionKind) -> UInt8 {
+        switch (kind, fwb) {
+        case (.ram, false), (.flash, false): 0b1111
+        case (.ram, true), (.flash, true): 0b0110
+        case (.device, _): 0b0001
+        }
+    }
+
+    /// KVM (since 2014, `coherent_cache_guest_page`) cleans a page to PoC when stage 2 first
+    /// maps it, so that a guest running with caches off sees what the host wrote; with FWB it
+    /// no longer needs to.
+    public var cleansOnStage2Map: Bool { !fwb }
+}
