@@ -33,8 +33,8 @@ public struct FinalState: Hashable, Sendable {
 
     public let observations: [Observation]
     public let failures: [Failure]
-    /// Region name -> the effective types of the guest's accesses (`device`, `normal-nc`,
-    /// `normal-wt`, `normal-wb`, `unpredictable`).
+    /// Region name -> the effective types of the guest's accesses (`device-nGnRnE` ...,
+    /// `normal-nc`, `normal-wt`, `normal-wb`, `unpredictable`).
     public let guestTypes: [String: Set<String>]
 
     public init(observations: [Observation], failures: [Failure], guestTypes: [String: Set<String>]) {
@@ -47,7 +47,8 @@ public struct FinalState: Hashable, Sendable {
 /// A litmus-style condition a snippet states for a policy: `exists P`, `~exists P`, `forall P`.
 /// Predicates: `stale-read[(observer[, region])]`, `lost-write[(observer[, region])]` (the
 /// observer whose write was lost), `coherent`, `attribute(region, TYPE)` (every guest access
-/// to the region had effective type TYPE: device, normal-nc, normal-wt, normal-wb).
+/// to the region had effective type TYPE: device (any subtype), device-nGnRnE, device-nGnRE,
+/// device-nGRE, device-GRE, normal-nc, normal-wt, normal-wb).
 public struct Condition: Hashable, Sendable, CustomStringConvertible {
     public enum Quantifier: String, Sendable { case exists, notExists = "~exists", forall }
 
@@ -58,7 +59,8 @@ public struct Condition: Hashable, Sendable, CustomStringConvertible {
     static let predicates: [String: ClosedRange<Int>] = [
         "stale-read": 0...2, "lost-write": 0...2, "coherent": 0...0, "attribute": 2...2,
     ]
-    static let types: Set = ["device", "normal-nc", "normal-wt", "normal-wb"]
+    static let types: Set = ["device", "device-nGnRnE", "device-nGnRE", "device-nGRE", "device-GRE",
+                             "normal-nc", "normal-wt", "normal-wb"]
 
     public struct ParseError: Error, CustomStringConvertible {
         public let description: String
@@ -102,8 +104,9 @@ public struct Condition: Hashable, Sendable, CustomStringConvertible {
         case "coherent":
             return state.failures.isEmpty
         case "attribute":
+            // `device` stands for any subtype; the others name one type exactly.
             let seen = state.guestTypes[arguments[0]] ?? []
-            return !seen.isEmpty && seen == [arguments[1]]
+            return !seen.isEmpty && seen.allSatisfy { arguments[1] == "device" ? $0.hasPrefix("device-") : $0 == arguments[1] }
         default:
             let kind: CoherencyFailure.Kind = predicate == "stale-read" ? .staleRead : .lostWrite
             return state.failures.contains { failure in

@@ -167,13 +167,18 @@ public struct MemorySystem: Sendable {
     }
 
     public mutating func write(_ address: UInt64, size: Int, value: UInt64, policy: CachePolicy, by agent: Agent) {
+        write(address, bytes: (0..<UInt64(size)).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }, policy: policy, by: agent)
+    }
+
+    /// One write event (one version) of `bytes` from `address`.
+    public mutating func write(_ address: UInt64, bytes: [UInt8], policy: CachePolicy, by agent: Agent) {
         let version = nextVersion
         nextVersion += 1
         writers[version] = agent
-        for offset in 0..<UInt64(size) {
-            let byte = VersionedByte(value: UInt8(truncatingIfNeeded: value >> (8 * offset)), version: version)
-            writeByte(address + offset, byte, policy: policy, by: agent)
-            reference[address + offset] = byte
+        for (offset, value) in bytes.enumerated() {
+            let byte = VersionedByte(value: value, version: version)
+            writeByte(address + UInt64(offset), byte, policy: policy, by: agent)
+            reference[address + UInt64(offset)] = byte
         }
     }
 
@@ -229,7 +234,7 @@ public struct MemorySystem: Sendable {
             memory[address] = byte
         }
         cache[line]?.dirty = false
-        let dirtyWriters = Set(entry.bytes.map(\.version)).compactMap { writers[$0] }.map(\.description).sorted()
+        let dirtyWriters = Set(Set(entry.bytes.map(\.version)).compactMap { writers[$0]?.description }).sorted()
         for (version, addresses) in lost.sorted(by: { $0.key < $1.key }) {
             guard let agent = writers[version] else { continue }
             failures.append(CoherencyFailure(

@@ -20,8 +20,18 @@ final class ObservedMemory {
     private(set) var observations: [FinalState.Observation] = []
     /// Guest sites whose accesses had an UNPREDICTABLE effective attribute.
     private(set) var unpredictable: [String] = []
-    /// The VA of the access the memory hook saw last (the MMIO callbacks see only the PA).
-    var lastVirtualAddress: (va: UInt64, pc: UInt64)?
+    /// The access the memory hook saw last (the MMIO callbacks see only the PA, and Unicorn
+    /// splits an 8-byte access into two 4-byte callbacks).
+    private var access: (va: UInt64, pc: UInt64, size: Int)?
+    /// The part of that access already seen by the callbacks: where it starts, and the bytes
+    /// read (served to the later pieces) or written (performed once all have arrived).
+    private var piece: (pa: UInt64, bytes: [UInt8], filled: Int)?
+
+    /// Called by the memory hook before the callbacks of each guest access.
+    func guestAccessBegins(virtualAddress: UInt64, pc: UInt64, size: Int) {
+        access = (virtualAddress, pc, size)
+        piece = nil
+    }
 
     init(manifest: Manifest, policy: Policy, machine: Machine, schedule: EvictionSchedule,
          candidates: Set<UInt64>, site: @escaping (UInt64) -> String) {
@@ -55,17 +65,35 @@ final class ObservedMemory {
 
     // MARK: guest accesses
 
+    /// One MMIO callback. The whole guest access is performed on the model once, as one
+    /// observation: a read on its first piece, a write when its last piece has arrived.
     private func guestAccess(_ region: Manifest.ObservedRegion, offset: UInt64, size: Int, write value: UInt64?) -> UInt64 {
         let pa = region.base + offset
-        let pc = lastVirtualAddress?.pc ?? 0
-        let agent = Agent.guest(site: site(pc))
-        let cachePolicy = resolve(region, virtualAddress: lastVirtualAddress?.va ?? pa, site: agent)
-        mapAtStage2(pa)
-        if let value {
-            system.write(pa, size: size, value: value, policy: cachePolicy, by: agent)
-            return 0
+        let whole = access.map { max($0.size, size) } ?? size
+        if piece == nil || pa < piece!.pa || pa + UInt64(size) > piece!.pa + UInt64(whole) {
+            piece = (pa, [UInt8](repeating: 0, count: whole), 0)
+            if value == nil { piece!.bytes = perform(region, pa, whole, write: nil) }
         }
-        return system.read(pa, size: size, policy: cachePolicy, by: agent)
+        let start = Int(pa - piece!.pa)
+        guard let value else {
+            return piece!.bytes[start..<start + size].enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        }
+        for index in 0..<size { piece!.bytes[start + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
+        piece!.filled += size
+        if piece!.filled >= whole {
+            _ = perform(region, piece!.pa, whole, write: piece!.bytes)
+            piece = nil
+        }
+        return 0
+    }
+
+    private func perform(_ region: Manifest.ObservedRegion, _ pa: UInt64, _ count: Int, write bytes: [UInt8]?) -> [UInt8] {
+        let agent = Agent.guest(site: site(access?.pc ?? 0))
+        let cachePolicy = resolve(region, virtualAddress: access?.va ?? pa, site: agent)
+        mapAtStage2(pa)
+        guard let bytes else { return system.readBytes(pa, count: count, policy: cachePolicy, by: agent) }
+        system.write(pa, bytes: bytes, policy: cachePolicy, by: agent)
+        return bytes
     }
 
     /// KVM cleans a page to PoC when stage 2 first maps it (`coherent_cache_guest_page`).
@@ -102,7 +130,7 @@ final class ObservedMemory {
     static func typeName(_ attribute: MemoryAttribute) -> String {
         switch CachePolicy(attribute) {
         case .nonCacheable:
-            if case .device = attribute { return "device" }
+            if case .device(let type) = attribute { return "device-\(type.name)" }
             return "normal-nc"
         case .writeThrough: return "normal-wt"
         case .writeBack: return "normal-wb"
@@ -129,12 +157,10 @@ final class ObservedMemory {
         // One modelled level sits before both PoU and PoC: a clean to PoU leaves memory as is.
         case .dcCVAU: break
         case .dcZVA:
-            lastVirtualAddress = (virtualAddress & ~(MemorySystem.lineSize - 1), pc)
             let policy = resolve(region, virtualAddress: virtualAddress, site: .guest(site: site(pc)))
             mapAtStage2(line)
-            for word in stride(from: line, to: line + MemorySystem.lineSize, by: 8) {
-                system.write(word, size: 8, value: 0, policy: policy, by: .guest(site: site(pc)))
-            }
+            system.write(line, bytes: [UInt8](repeating: 0, count: Int(MemorySystem.lineSize)), policy: policy,
+                         by: .guest(site: site(pc)))
         default: return false
         }
         return true
@@ -194,10 +220,8 @@ final class ObservedMemory {
             let bytes = system.readBytes(start, count: Int(action.size), policy: policy, by: agent)
             observations.append(.init(label: action.label, bytes: bytes))
         case .write:
-            for address in stride(from: start, to: start + action.size, by: 8) {
-                system.write(address, size: Int(min(8, start + action.size - address)), value: action.value,
-                             policy: policy, by: agent)
-            }
+            let pattern = (0..<action.size).map { UInt8(truncatingIfNeeded: action.value >> (8 * ($0 % 8))) }
+            system.write(start, bytes: pattern, policy: policy, by: agent)
         }
     }
 
