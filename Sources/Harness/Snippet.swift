@@ -32,7 +32,7 @@ public struct Snippet: Sendable, Equatable {
     public static func all(in directory: URL = URL(fileURLWithPath: "guest-images")) throws -> [Snippet] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasSuffix(".S") }
-            .sorted()
+            .sorted { $0.dropLast(2) < $1.dropLast(2) }
         return try names.map { try Snippet(path: directory.appendingPathComponent($0).path) }
     }
 

@@ -158,3 +158,24 @@ enum CLI {
         #expect(svg.components(separatedBy: "<rect x=").count - 1 == 3)   // one bar per policy
     }
 }
+
+@Suite struct CoherencyCLITests {
+    @Test func outcomeCarriesSchedulesAndFailures() throws {
+        let stale = try CLI.run(["run", "framebuffer-nc", "--policy", "kvm-2015", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(stale.stdout.utf8)) as? [String: Any])
+        let outcome = try #require(object["outcome"] as? [String: Any])
+        let schedules = try #require(outcome["schedules"] as? [String: Any])
+        #expect(schedules["explored"] as? Int == 9)
+        #expect(schedules["cut_short"] as? Bool == false)
+        let failures = try #require(outcome["failures"] as? [[String: Any]])
+        #expect(failures.count == 1)
+        #expect(failures.first?["kind"] as? String == "stale-read")
+        #expect(failures.first?["observer"] as? String == "vmm")
+        #expect(failures.first?["address"] as? String == "0x50000000")
+        #expect(failures.first?["schedules"] as? Int == 3)
+        let coherent = try CLI.run(["run", "framebuffer-nc", "--policy", "rfc-2015", "--json"])
+        let other = try #require(try JSONSerialization.jsonObject(with: Data(coherent.stdout.utf8)) as? [String: Any])
+        #expect((other["outcome"] as? [String: Any])?["failures"] as? [Any] != nil)
+        #expect(((other["outcome"] as? [String: Any])?["failures"] as? [Any])?.isEmpty == true)
+    }
+}
