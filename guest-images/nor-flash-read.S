@@ -12,9 +12,6 @@ _start:
         ldr     x1, =FLASH
 first:  ldr     x2, [x1]                    // the old contents
         mairlab_sync 1                      // the VMM writes new contents
-again:  ldr     x3, [x1]                    // must see them
-        ldr     x4, =0x5a5a5a5a5a5a5a5a
-        cmp     x3, x4
-        cset    x0, ne                      // exit status 1: the guest read stale flash
-        hvc     #0
+again:  ldr     x3, [x1]                    // must see 0x5a..: the model judges it
+        mairlab_end 0
         .ltorg

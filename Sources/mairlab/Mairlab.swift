@@ -22,8 +22,9 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run snippets (all of them when none is named) and print what happened.",
         discussion: """
-            Exit status: 0 when every run completed with guest exit status 0; 1 when a run ended \
-            otherwise (a guest fault, its budget, a non-zero exit status); 2 on bad input \
+            Exit status: 0 when every run completed with guest exit status 0 and its stated \
+            conditions held; 1 when a run ended otherwise (a guest fault, its budget, a non-zero \
+            exit status, a condition not as expected); 2 on bad input \
             (a manifest, an assembler error, a missing snippet).
             """)
 
@@ -65,6 +66,7 @@ struct Run: ParsableCommand {
                 let report = try Harness.run(snippet, options: options)
                 print(json ? report.json() : report.text)
                 allPassed = allPassed && report.outcome.status == .completed && report.outcome.exitStatus == 0
+                    && report.outcome.conditions.allSatisfy(\.holds)
             } catch {
                 // One broken snippet does not stop the others.
                 printError(error)
