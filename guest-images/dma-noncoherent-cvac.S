@@ -1,8 +1,7 @@
-// The same DMA buffer, but the guest cleans it to the Point of Coherency (DC CVAC) before
-// the doorbell, as a streaming DMA mapping does. Believing it uncached (Linux's
-// dma_alloc_coherent on a non-coherent platform maps Normal-NC), the guest does no cache
-// maintenance would be needed; this guest does it anyway (seed 004: "What happens to DMA ... when the guest
-// assumes that it's accessing RAM uncached and then triggers DMA?").
+// The DMA buffer of dma-noncoherent, but the guest cleans it to the Point of Coherency
+// (DC CVAC) before ringing the doorbell, as Linux's streaming DMA API does for a
+// non-coherent device (arch_sync_dma_for_device). That makes the buffer's data reach memory
+// whatever the hypervisor made of the guest's Normal-NC mapping.
         .include "mairlab.inc"
         .equ BUF, 0x50000000
 
