@@ -124,7 +124,7 @@ final class GuestRun {
         let tracksSites = !observed.isEmpty
         try machine.onMemoryAccess([.read, .write], range: 0...UInt64.max) { [unowned self] access in
             lastDataAccess = access
-            if tracksSites { observed.guestAccessBegins(virtualAddress: access.virtualAddress, pc: pc, size: access.size) }
+            if tracksSites { observed.guestAccessBegins(virtualAddress: access.virtualAddress, size: access.size) }
         }
         try machine.onInvalidMemory { [unowned self] access in
             invalidAccess = access

@@ -22,14 +22,14 @@ final class ObservedMemory {
     private(set) var unpredictable: [String] = []
     /// The access the memory hook saw last (the MMIO callbacks see only the PA, and Unicorn
     /// splits an 8-byte access into two 4-byte callbacks).
-    private var access: (va: UInt64, pc: UInt64, size: Int)?
+    private var access: (va: UInt64, size: Int)?
     /// The part of that access already seen by the callbacks: where it starts, and the bytes
     /// read (served to the later pieces) or written (performed once all have arrived).
     private var piece: (pa: UInt64, bytes: [UInt8], filled: Int)?
 
     /// Called by the memory hook before the callbacks of each guest access.
-    func guestAccessBegins(virtualAddress: UInt64, pc: UInt64, size: Int) {
-        access = (virtualAddress, pc, size)
+    func guestAccessBegins(virtualAddress: UInt64, size: Int) {
+        access = (virtualAddress, size)
         piece = nil
     }
 
@@ -88,7 +88,9 @@ final class ObservedMemory {
     }
 
     private func perform(_ region: Manifest.ObservedRegion, _ pa: UInt64, _ count: Int, write bytes: [UInt8]?) -> [UInt8] {
-        let agent = Agent.guest(site: site(access?.pc ?? 0))
+        // Unicorn syncs PC before a memory hook runs, so it names this access's instruction here
+        // too; reading it only for observed accesses keeps the hook on every access cheap.
+        let agent = Agent.guest(site: site((try? machine.read(.pc)) ?? 0))
         let cachePolicy = resolve(region, virtualAddress: access?.va ?? pa, site: agent)
         mapAtStage2(pa)
         guard let bytes else { return system.readBytes(pa, count: count, policy: cachePolicy, by: agent) }
