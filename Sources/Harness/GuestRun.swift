@@ -95,6 +95,10 @@ final class GuestRun {
             try machine.reserveVirtualWindow(window.base, size: window.size)
         }
         try observed.map()
+        observed.onRefusal = { [unowned self] region, reason, pc in
+            end(fault: .stage2Refused, pc: pc, address: nil,
+                detail: "the policy refuses to map region '\(region)' at stage 2: \(reason)")
+        }
         for segment in loaded.image.segments {
             var bytes = segment.bytes
             if UInt64(bytes.count) < segment.memorySize {

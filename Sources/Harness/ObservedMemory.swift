@@ -27,6 +27,10 @@ final class ObservedMemory {
     /// read (served to the later pieces) or written (performed once all have arrived).
     private var piece: (pa: UInt64, bytes: [UInt8], filled: Int)?
 
+    /// Called when the policy refuses a stage-2 mapping the guest touched: the run ends.
+    var onRefusal: ((_ region: String, _ reason: String, _ pc: UInt64) -> Void)?
+    private(set) var refused = false
+
     /// Called by the memory hook before the callbacks of each guest access.
     func guestAccessBegins(virtualAddress: UInt64, size: Int) {
         access = (virtualAddress, size)
@@ -90,7 +94,13 @@ final class ObservedMemory {
     private func perform(_ region: Manifest.ObservedRegion, _ pa: UInt64, _ count: Int, write bytes: [UInt8]?) -> [UInt8] {
         // Unicorn syncs PC before a memory hook runs, so it names this access's instruction here
         // too; reading it only for observed accesses keeps the hook on every access cheap.
-        let agent = Agent.guest(site: site((try? machine.read(.pc)) ?? 0))
+        let pc = (try? machine.read(.pc)) ?? 0
+        if case .refused(let reason) = policy.stage2Mapping(for: region.kind) {
+            if !refused { onRefusal?(region.name, reason, pc) }
+            refused = true
+            return [UInt8](repeating: 0, count: count)
+        }
+        let agent = Agent.guest(site: site(pc))
         let cachePolicy = resolve(region, virtualAddress: access?.va ?? pa, site: agent)
         mapAtStage2(pa)
         guard let bytes else { return system.readBytes(pa, count: count, policy: cachePolicy, by: agent) }
@@ -114,8 +124,8 @@ final class ObservedMemory {
         } else {
             stage1 = .translationDisabled(access: .data, sctlrEL1: registers.sctlr, hcrEL2: 0)
         }
-        let stage2 = Stage2Attributes(memAttr: policy.stage2MemAttr(for: region.kind), fwb: policy.fwb,
-                                      shareability: .innerShareable)
+        guard case .mapped(let memAttr) = policy.stage2Mapping(for: region.kind) else { return .nonCacheable }
+        let stage2 = Stage2Attributes(memAttr: memAttr, fwb: policy.fwb, shareability: .innerShareable)
         let combined = AttributeCombiner.combine(stage1: stage1, stage2: stage2)
         switch combined.effective {
         case .defined(let attribute, _):

@@ -109,6 +109,8 @@ public struct GuestFault: Codable, Sendable, Equatable {
         case secureMonitorCall = "smc"
         case breakpoint = "brk"
         case otherException = "exception"
+        /// The hypervisor refused the stage-2 mapping of memory the guest touched.
+        case stage2Refused = "stage2-refused"
     }
 
     public var kind: Kind
@@ -188,10 +190,12 @@ public struct PolicySummary: Codable, Sendable, Equatable {
     public var trvm: Bool
     public var trapSetWay: Bool
     public var fwb: Bool
+    public var deviceMapping: String
+    public var cacheablePFNMAP: Bool
 
     enum CodingKeys: String, CodingKey {
         case name, trap, rewrite, rewriteScope = "rewrite_scope", fastPath = "fast_path", trvm,
-             trapSetWay = "trap_set_way", fwb
+             trapSetWay = "trap_set_way", fwb, deviceMapping = "device_mapping", cacheablePFNMAP = "cacheable_pfnmap"
     }
 
     public init(_ policy: Policy) {
@@ -203,6 +207,8 @@ public struct PolicySummary: Codable, Sendable, Equatable {
         trvm = policy.trvm
         trapSetWay = policy.trapSetWay
         fwb = policy.fwb
+        deviceMapping = policy.deviceMapping.rawValue
+        cacheablePFNMAP = policy.cacheablePFNMAP
     }
 }
 

@@ -29,10 +29,15 @@ public struct Policy: Sendable, Equatable {
     public var trapSetWay: Bool
     /// HCR_EL2.FWB (FEAT_S2FWB, ARMv8.4).
     public var fwb: Bool
+    /// How stage 2 maps passthrough device memory.
+    public var deviceMapping: DeviceMapping
+    /// The 2025 change: cacheable stage 2 for cacheable PFNMAP memory, refused without FWB.
+    public var cacheablePFNMAP: Bool
 
     public init(name: String, summary: String, trap: TrapRegime, rewrite: MAIRRewriteRule = .none,
                 rewriteScope: MAIRRewriteScope = .defined, fastPath: Bool = false, trvm: Bool = false,
-                trapSetWay: Bool = true, fwb: Bool = false) {
+                trapSetWay: Bool = true, fwb: Bool = false, deviceMapping: DeviceMapping = .device,
+                cacheablePFNMAP: Bool = false) {
         self.name = name
         self.summary = summary
         self.trap = trap
@@ -42,6 +47,8 @@ public struct Policy: Sendable, Equatable {
         self.trvm = trvm
         self.trapSetWay = trapSetWay
         self.fwb = fwb
+        self.deviceMapping = deviceMapping
+        self.cacheablePFNMAP = cacheablePFNMAP
     }
 
     public static let kvm2015 = Policy(
@@ -57,8 +64,19 @@ public struct Policy: Sendable, Equatable {
         name: "fwb", summary: "ARMv8.4 FEAT_S2FWB: stage 2 forces Write-Back for RAM, no TVM",
         trap: .none, fwb: true)
 
-    /// The policies every suite knows by name.
-    public static let builtIn: [Policy] = [kvm2015, rfc2015, rfc2015NoFastPath, fwbHost]
+    public static let vfioWCVGA2022 = Policy(
+        name: "vfio-wc-vga-2022", summary: "the rejected vfio patch: stage 2 Normal-NC only for a VGA-class device window",
+        trap: .untilCachesOn, deviceMapping: .normalNCForVGA)
+    public static let s2NormalNC2024 = Policy(
+        name: "s2-normal-nc-2024", summary: "v6.9: stage 2 Normal-NC for PCIe BARs so the guest chooses; other device memory stays Device",
+        trap: .untilCachesOn, deviceMapping: .normalNCForPCIe)
+    public static let cacheablePFNMAP2025 = Policy(
+        name: "cacheable-pfnmap-2025", summary: "cacheable stage 2 for cacheable device memory, only with FWB (refused at fault time without it)",
+        trap: .none, fwb: true, deviceMapping: .normalNCForPCIe, cacheablePFNMAP: true)
+
+    /// The policies every suite knows by name, in the order of the record.
+    public static let builtIn: [Policy] = [kvm2015, rfc2015, rfc2015NoFastPath, fwbHost, vfioWCVGA2022,
+                                           s2NormalNC2024, cacheablePFNMAP2025]
 
     public static func named(_ name: String) -> Policy? { builtIn.first { $0.name == name } }
 
@@ -101,19 +119,59 @@ public enum RegionKind: String, CaseIterable, Sendable, Codable {
     case ram
     /// Host memory behind an emulated flash in read-array mode (mapped like RAM, read-only).
     case flash
-    /// A passthrough device's registers.
+    /// A passthrough platform device's registers (not PCIe).
     case device
+    /// A passthrough PCIe BAR (vfio-pci).
+    case pcieBar = "pcie-bar"
+    /// A VGA-class PCIe device's BAR (what the 2022 vfio patch special-cased).
+    case vgaBar = "vga-bar"
+    /// The GICv2 virtual CPU interface: a peripheral shared with other guests (seed 000).
+    case gicv
+    /// A coherent device's cacheable memory window, a cacheable PFNMAP VMA (seed 001).
+    case cacheableDevice = "cacheable-device"
+}
+
+/// How stage 2 maps passthrough device memory.
+public enum DeviceMapping: String, CaseIterable, Sendable, Codable {
+    /// Device-nGnRE for all of it (PAGE_S2_DEVICE, KVM before v6.9).
+    case device
+    /// Normal-NC for VGA-class BARs only (the 2022 vfio patch, rejected).
+    case normalNCForVGA = "nc-for-vga"
+    /// Normal-NC for PCIe BARs (v6.9, KVM_PGTABLE_PROT_NORMAL_NC): the guest chooses Device-*
+    /// or Normal-NC; other device memory (the GICv2 virtual CPU interface) stays Device.
+    case normalNCForPCIe = "nc-for-pcie"
+}
+
+/// A stage-2 mapping decision for a region.
+public enum Stage2Mapping: Sendable, Equatable {
+    case mapped(memAttr: UInt8)
+    /// KVM refuses the mapping when the guest first touches it (the fault fails).
+    case refused(reason: String)
 }
 
 extension Policy {
-    /// The stage-2 MemAttr the policy maps a region of `kind` with, in the encoding HCR_EL2.FWB
-    /// selects: KVM maps RAM Normal WB (0b1111; with FWB, 0b110 forces WB) and device memory
-    /// Device-nGnRE (PAGE_S2_DEVICE: 0b0001; with FWB, 0b001).
-    public func stage2MemAttr(for kind: RegionKind) -> UInt8 {
-        switch (kind, fwb) {
-        case (.ram, false), (.flash, false): 0b1111
-        case (.ram, true), (.flash, true): 0b0110
-        case (.device, _): 0b0001
+    static let normalWB: UInt8 = 0b1111, forceWB: UInt8 = 0b0110, normalNC: UInt8 = 0b0101, deviceNGnRE: UInt8 = 0b0001
+
+    /// The stage-2 mapping of a region of `kind`, MemAttr in the encoding HCR_EL2.FWB selects:
+    /// KVM maps RAM Normal WB (0b1111; with FWB 0b110 forces WB), device memory Device-nGnRE
+    /// (PAGE_S2_DEVICE, 0b0001 in both encodings), Normal-NC as 0b0101 (FWB: 0b101).
+    public func stage2Mapping(for kind: RegionKind) -> Stage2Mapping {
+        switch kind {
+        case .ram, .flash:
+            return .mapped(memAttr: fwb ? Self.forceWB : Self.normalWB)
+        case .device, .gicv:
+            return .mapped(memAttr: Self.deviceNGnRE)
+        case .vgaBar:
+            return .mapped(memAttr: deviceMapping == .device ? Self.deviceNGnRE : Self.normalNC)
+        case .pcieBar:
+            return .mapped(memAttr: deviceMapping == .normalNCForPCIe ? Self.normalNC : Self.deviceNGnRE)
+        case .cacheableDevice:
+            if cacheablePFNMAP {
+                return fwb ? .mapped(memAttr: Self.forceWB)
+                    : .refused(reason: "KVM maps cacheable PFNMAP memory cacheable only with FEAT_S2FWB; without it the stage-2 fault is refused (a check at memslot creation is only a courtesy)")
+            }
+            // Before 2025 KVM demoted it to the device mapping of its time.
+            return .mapped(memAttr: deviceMapping == .normalNCForPCIe ? Self.normalNC : Self.deviceNGnRE)
         }
     }
 

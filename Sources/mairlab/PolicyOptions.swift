@@ -28,6 +28,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "Trap reads too (HCR_EL2.TRVM), answering with the guest's own values: on|off.")
     var trvm: Switch?
 
+    @Option(help: "HCR_EL2.FWB (FEAT_S2FWB) on the host: on|off.")
+    var fwb: Switch?
+
     @Option(help: "A TOML file of per-event cycle costs ([cost] trap_round_trip, fast_path_handling, world_switch, stage2_flush_per_mib, cycles_per_instruction).")
     var cost: String?
 
@@ -48,6 +51,7 @@ struct PolicyOptions: ParsableArguments {
         }
         if let fastPath { result = result.variant("fast-path=\(fastPath.rawValue)") { $0.fastPath = fastPath.isOn } }
         if let trvm { result = result.variant("trvm=\(trvm.rawValue)") { $0.trvm = trvm.isOn } }
+        if let fwb { result = result.variant("fwb=\(fwb.rawValue)") { $0.fwb = fwb.isOn } }
         return result
     }
 

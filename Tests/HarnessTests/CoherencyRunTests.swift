@@ -144,7 +144,7 @@ import Testing
         #expect {
             try Fixtures.run(snippet)
         } throws: { error in
-            (error as? HarnessError)?.description == "\(snippet.displayManifest):12: field 'observed[0].kind': 'framebuffer' is not one of ram, flash, device"
+            (error as? HarnessError)?.description == "\(snippet.displayManifest):12: field 'observed[0].kind': 'framebuffer' is not one of ram, flash, device, pcie-bar, vga-bar, gicv, cacheable-device"
         }
         let unknownRegion = Fixtures.defaultManifest + """
 
@@ -211,5 +211,23 @@ import Testing
         #expect(report.outcome.status == .completed)
         #expect(report.outcome.exitStatus == 0)
         #expect(report.outcome.failures.isEmpty)
+    }
+}
+
+@Suite struct DeviceMemoryRunTests {
+    /// Without FWB the 2025 policy refuses the cacheable mapping at the guest's first touch
+    /// (the fault, not memslot creation): the run ends there, naming the site.
+    @Test func cacheableDeviceIsRefusedWithoutFWB() throws {
+        let loaded = try Fixtures.load(Snippet(path: Fixtures.guestImages.appendingPathComponent("cacheable-device").path))
+        let policy = Policy.cacheablePFNMAP2025.variant("fwb=off") { $0.fwb = false }
+        let report = try Harness.run(loaded, options: RunOptions(policy: policy))
+        #expect(report.outcome.status == .guestFault)
+        let fault = try #require(report.outcome.fault)
+        #expect(fault.kind == .stage2Refused)
+        #expect(fault.site == "post+0xc")     // the first store of fill64 (ldr, ldr, mov, stp)
+        #expect(fault.detail.hasPrefix("the policy refuses to map region 'window' at stage 2"))
+        let fwb = try Harness.run(loaded, options: RunOptions(policy: .cacheablePFNMAP2025))
+        #expect(fwb.outcome.status == .completed)
+        #expect(fwb.outcome.failures.isEmpty)
     }
 }
