@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Hypervisor", dependencies: ["AArch64"]),
         .target(name: "Coherency", dependencies: ["AArch64"]),
         .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor", "Coherency"]),
-        .target(name: "Collector", dependencies: ["Harness"]),
+        .target(name: "Collector", dependencies: ["Harness", "Hypervisor", "Unicorn"]),
         .executableTarget(
             name: "mairlab",
             dependencies: [

@@ -12,7 +12,7 @@ public enum Harness {
     /// One run with no spontaneous eviction (its counts are the report's), then, where lines
     /// were touched with mismatched attributes, every schedule of evictions of those lines at
     /// the decision points (each sync point, before and after the host acts, and the end).
-    static func run(_ loaded: LoadedSnippet, options: RunOptions) throws -> RunReport {
+    public static func run(_ loaded: LoadedSnippet, options: RunOptions) throws -> RunReport {
         let baseline = try GuestRun(loaded, options: options)
         var report = try baseline.run()
         guard !loaded.manifest.observed.isEmpty else { return report }

@@ -40,7 +40,7 @@ public struct Snippet: Sendable, Equatable {
     public var displayPath: String { Self.relative(source.path) }
     public var displayManifest: String { Self.relative(manifestFile.path) }
 
-    static func relative(_ path: String) -> String {
+    public static func relative(_ path: String) -> String {
         let cwd = FileManager.default.currentDirectoryPath + "/"
         return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
     }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Collector
 import Foundation
 import Harness
+import Hypervisor
 
 @main
 struct Mairlab: ParsableCommand {
@@ -20,12 +22,18 @@ struct SnippetLocation: ParsableArguments {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run snippets (all of them when none is named) and print what happened.",
+        abstract: "Run snippets and print what happened; with no snippet, run the suite.",
         discussion: """
-            Exit status: 0 when every run completed with guest exit status 0 and its stated \
-            conditions held; 1 when a run ended otherwise (a guest fault, its budget, a non-zero \
-            exit status, a condition not as expected); 2 on bad input \
-            (a manifest, an assembler error, a missing snippet).
+            With snippets: each under --policy (default kvm-2015). Exit status 0 when every run \
+            completed with guest exit status 0 and its stated conditions held; 1 when a run \
+            ended otherwise (a guest fault, its budget, a non-zero exit status, a condition not \
+            as expected); 2 on bad input (a manifest, an assembler error, a missing snippet).
+            With none: the suite, every snippet under every policy (or under the one --policy \
+            and knobs give), on all cores; the summary table on standard output, progress on \
+            standard error, and JSON lines (a context record first), Markdown, CSV and SVG in \
+            RESULTS/runs/. Exit status 1 when a run did not complete or a stated condition did \
+            not hold (a guest's own exit status is reported, not judged), 2 when a snippet is \
+            broken.
             """)
 
     @Argument(help: "Snippets: guest-images/NAME, NAME.S, or NAME.")
@@ -45,6 +53,9 @@ struct Run: ParsableCommand {
         if let budget, budget < 1 { throw ValidationError("--budget must be at least 1") }
     }
 
+    @Option(help: "Where a suite run writes its records.")
+    var results: String = "results"
+
     func run() throws {
         let found: [Snippet]
         do {
@@ -53,6 +64,7 @@ struct Run: ParsableCommand {
         } catch {
             fail(error)
         }
+        if snippets.isEmpty { return try suite(found) }
         let options: RunOptions
         do {
             options = RunOptions(budget: budget, policy: hypervisor.resolve(), costModel: try hypervisor.costModel())
@@ -78,6 +90,41 @@ struct Run: ParsableCommand {
     }
 }
 
+extension Run {
+    func suite(_ found: [Snippet]) throws {
+        let policies = hypervisor.isSet ? [hypervisor.resolve()] : Policy.builtIn
+        let costModel: CostModel
+        do {
+            costModel = try hypervisor.costModel()
+        } catch {
+            fail(error)
+        }
+        let terminal = isatty(2) == 1
+        let entries = Suite.run(found, policies: policies, costModel: costModel) { done, total, entry in
+            let line = "[\(done)/\(total)] \(entry.snippet) under \(entry.policy): \(Suite.verdict(entry))"
+            FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        }
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        let records = SuiteRecords(entries: entries, command: CommandLine.arguments)
+        print(json ? records.jsonLines : records.table, terminator: json ? "" : "\n")
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "-")
+        do {
+            let files = try records.write(to: URL(fileURLWithPath: results).appendingPathComponent("runs"), stem: "suite-\(stamp)")
+            FileHandle.standardError.write(Data("results: \(files.map { Snippet.relative($0.path) }.joined(separator: ", "))\n".utf8))
+        } catch {
+            fail(error)
+        }
+        for entry in entries where entry.error != nil {
+            printError("\(entry.snippet) under \(entry.policy): \(entry.error!)")
+        }
+        if entries.contains(where: { $0.error != nil }) { throw ExitCode(2) }
+        let failed = entries.contains { entry in
+            entry.report.map { $0.outcome.status != .completed || !$0.outcome.conditions.allSatisfy(\.holds) } ?? true
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the snippets and what each is for.")
 
@@ -95,8 +142,10 @@ struct List: ParsableCommand {
     }
 }
 
-func printError(_ error: any Error) {
-    FileHandle.standardError.write(Data("mairlab: \(error)\n".utf8))
+func printError(_ error: any Error) { printError("\(error)") }
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("mairlab: \(message)\n".utf8))
 }
 
 func fail(_ error: any Error) -> Never {

@@ -55,6 +55,11 @@ struct PolicyOptions: ParsableArguments {
         return result
     }
 
+    /// Whether any policy or knob was given.
+    var isSet: Bool {
+        policy != nil || trap != nil || rewrite != nil || rewriteScope != nil || fastPath != nil || trvm != nil || fwb != nil
+    }
+
     func costModel() throws -> CostModel {
         guard let cost else { return .defaults }
         return try CostModel.load(contentsOf: URL(fileURLWithPath: cost), displayPath: cost)

@@ -179,3 +179,22 @@ enum CLI {
         #expect(((other["outcome"] as? [String: Any])?["failures"] as? [Any])?.isEmpty == true)
     }
 }
+
+@Suite struct SuiteCLITests {
+    /// The README's main command: every snippet under every policy, a summary, and the
+    /// records in RESULTS/runs/.
+    @Test func theSuiteRunsEverySnippetUnderEveryPolicy() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mairlab-suite-\(UUID().uuidString)")
+        let result = try CLI.run(["run", "--results", dir.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let snippets = try FileManager.default.contentsOfDirectory(atPath: CLI.repository.appendingPathComponent("guest-images").path)
+            .filter { $0.hasSuffix(".S") }.count
+        let rows = result.stdout.split(separator: "\n").dropFirst()
+        #expect(rows.count == snippets * 7)
+        for policy in ["kvm-2015", "rfc-2015", "rfc-2015-no-fastpath", "fwb", "vfio-wc-vga-2022", "s2-normal-nc-2024", "cacheable-pfnmap-2025"] {
+            #expect(rows.filter { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first == Substring(policy) }.count == snippets)
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path)
+        #expect(Set(files.map { ($0 as NSString).pathExtension }) == ["jsonl", "md", "csv", "svg"])
+    }
+}

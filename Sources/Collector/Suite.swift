@@ -1,0 +1,92 @@
+import Foundation
+import Harness
+import Hypervisor
+import Unicorn
+
+/// Every snippet under every policy: independent runs, spread over the machine's cores.
+public enum Suite {
+    /// One run of the suite: a report, or why there is none (a broken snippet).
+    public struct Entry: Sendable {
+        public var snippet: String
+        public var policy: String
+        public var report: RunReport?
+        public var error: String?
+    }
+
+    /// Loads each snippet once (a broken one yields an error entry per policy), then runs every
+    /// (snippet, policy) pair concurrently. Entries come back in snippet-then-policy order.
+    public static func run(_ snippets: [Snippet], policies: [Policy], costModel: CostModel = .defaults,
+                           cache: ImageCache = .standard(),
+                           progress: @escaping @Sendable (_ done: Int, _ total: Int, _ entry: Entry) -> Void = { _, _, _ in }) -> [Entry] {
+        let loaded: [(Snippet, Result<LoadedSnippet, HarnessError>)] = snippets.map { snippet in
+            do {
+                return (snippet, .success(try LoadedSnippet.load(snippet, cache: cache)))
+            } catch let error as HarnessError {
+                return (snippet, .failure(error))
+            } catch {
+                return (snippet, .failure(.io("\(error)")))
+            }
+        }
+        let jobs = loaded.flatMap { snippet, result in policies.map { (snippet, result, $0) } }
+        let results = Results(count: jobs.count)
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+            let (snippet, load, policy) = jobs[index]
+            var entry = Entry(snippet: snippet.name, policy: policy.name)
+            switch load {
+            case .failure(let error):
+                entry.error = error.description
+            case .success(let snippet):
+                do {
+                    entry.report = try Harness.run(snippet, options: RunOptions(policy: policy, costModel: costModel))
+                } catch {
+                    entry.error = "\(error)"
+                }
+            }
+            let done = results.store(entry, at: index)
+            progress(done, jobs.count, entry)
+        }
+        return results.entries
+    }
+
+    /// The verdict of one entry for the summary: the snippet's stated conditions when it has
+    /// some for this policy, else what the coherency model saw.
+    public static func verdict(_ entry: Entry) -> String {
+        guard let report = entry.report else { return "error" }
+        if report.outcome.status != .completed {
+            return report.outcome.status.rawValue + (report.outcome.fault.map { ": \($0.kind.rawValue)" } ?? "")
+        }
+        let conditions = report.outcome.conditions
+        if !conditions.isEmpty {
+            let failed = conditions.filter { !$0.holds }.count
+            return failed == 0 ? "PASS (\(conditions.count))" : "FAIL (\(failed) of \(conditions.count))"
+        }
+        if report.outcome.states.isEmpty { return "-" }
+        if report.outcome.failures.isEmpty { return "coherent" }
+        let total = report.outcome.schedules.explored
+        return Set(report.outcome.failures.map { "\($0.kind) \($0.schedules == total ? "Always" : "Sometimes")" })
+            .sorted().joined(separator: ", ")
+    }
+}
+
+/// Results of concurrent runs, each slot written once.
+private final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Suite.Entry?]
+    private var done = 0
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func store(_ entry: Suite.Entry, at index: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        slots[index] = entry
+        done += 1
+        return done
+    }
+
+    var entries: [Suite.Entry] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.compactMap { $0 }
+    }
+}
