@@ -67,6 +67,8 @@ public struct Manifest: Sendable, Equatable {
         public var policies: [String]
         public var condition: Condition
         public var reason: String
+        /// A known failure (`xfail = "why"`): reported XFAIL, not a regression, while it fails.
+        public var xfail: String?
         public var line: Int
     }
 
@@ -155,7 +157,7 @@ extension Manifest {
         }
         expectations = []
         for table in try root.arrayOfTables("expect") {
-            try table.rejectUnknownKeys(allowed: ["policy", "policies", "condition", "reason"])
+            try table.rejectUnknownKeys(allowed: ["policy", "policies", "condition", "reason", "xfail"])
             var policies = try table.array("policies", of: String.self)
             if let single = try table.optional("policy", as: String.self) { policies.append(single) }
             if policies.isEmpty { throw table.fieldError("policies", "name at least one policy") }
@@ -168,7 +170,7 @@ extension Manifest {
             }
             let reason = try table.string("reason")
             expectations.append(Expectation(policies: policies, condition: condition, reason: reason,
-                                            line: table["condition"]?.line ?? table.line))
+                                            xfail: try table.optional("xfail"), line: table["condition"]?.line ?? table.line))
         }
 
         if !memory.contains(where: { $0.contains(textAddress) }) {

@@ -9,7 +9,7 @@ struct Mairlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mairlab",
         abstract: "Run AArch64 guest snippets under a modelled hypervisor and report traps and coherency.",
-        subcommands: [Run.self, List.self, Compare.self, Explain.self])
+        subcommands: [Run.self, List.self, CheckCommand.self, Compare.self, Explain.self])
 }
 
 /// Where the snippets live (shared by the subcommands that find them).

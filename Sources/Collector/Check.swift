@@ -1,0 +1,95 @@
+import Foundation
+import Harness
+import Hypervisor
+
+/// `mairlab check`: every snippet's stated conditions under every policy it names, in the
+/// vocabulary of kvm-unit-tests (PASS / FAIL / XFAIL / SKIP and a SUMMARY line).
+public enum Check {
+    public struct Result: Sendable, Equatable {
+        public enum Status: String, Sendable { case pass = "PASS", fail = "FAIL", xfail = "XFAIL", skip = "SKIP" }
+        public var status: Status
+        public var snippet: String
+        public var policy: String
+        public var condition: String
+        public var detail: String
+
+        public var isUnexpected: Bool { status == .fail }
+        public var line: String { "\(status.rawValue) \(snippet) \(policy): \(condition)\(detail.isEmpty ? "" : " (\(detail))")" }
+    }
+
+    public static func run(_ snippets: [Snippet], cache: ImageCache = .standard()) -> [Result] {
+        var results: [Result] = []
+        for snippet in snippets {
+            let manifest: Manifest
+            do {
+                manifest = try Manifest(contentsOf: snippet.manifestFile, displayPath: snippet.displayManifest)
+            } catch {
+                results.append(Result(status: .fail, snippet: snippet.name, policy: "-", condition: "manifest", detail: "\(error)"))
+                continue
+            }
+            let names = Array(Set(manifest.expectations.flatMap(\.policies))).sorted()
+            let known = names.compactMap(Policy.named)
+            for name in names where Policy.named(name) == nil {
+                for expectation in manifest.expectations where expectation.policies.contains(name) {
+                    results.append(Result(status: .skip, snippet: snippet.name, policy: name,
+                                          condition: expectation.condition.description, detail: "no policy named '\(name)'"))
+                }
+            }
+            for entry in Suite.run([snippet], policies: known, cache: cache) {
+                results += judge(entry, manifest: manifest)
+            }
+        }
+        return results
+    }
+
+    static func judge(_ entry: Suite.Entry, manifest: Manifest) -> [Result] {
+        let expectations = manifest.expectations.filter { $0.policies.contains(entry.policy) }
+        return expectations.map { expectation in
+            var result = Result(status: .pass, snippet: entry.snippet, policy: entry.policy,
+                                condition: expectation.condition.description, detail: "")
+            guard let report = entry.report else {
+                result.status = .fail
+                result.detail = entry.error ?? "no report"
+                return result
+            }
+            let verdict = report.outcome.conditions.first { $0.condition == expectation.condition.description }
+            let held = report.outcome.status == .completed && verdict?.holds == true
+            let observed = verdict.map { "\($0.observation) \($0.positive) \($0.negative)" } ?? report.outcome.message
+            switch (held, expectation.xfail) {
+            case (true, nil):
+                result.detail = observed
+            case (false, nil):
+                result.status = .fail
+                result.detail = "was \(observed); expected because \(expectation.reason)"
+            case (false, let why?):
+                result.status = .xfail
+                result.detail = "\(observed); known: \(why)"
+            case (true, let why?):
+                // A known failure that passes is news too: reported as unexpected.
+                result.status = .fail
+                result.detail = "passed (\(observed)) but is marked xfail: \(why)"
+            }
+            return result
+        }
+    }
+
+    public static func summary(_ results: [Result]) -> String {
+        let count = { (status: Result.Status) in results.filter { $0.status == status }.count }
+        return "SUMMARY: \(results.count) tests, \(count(.fail)) unexpected failures, \(count(.xfail)) expected failures, \(count(.skip)) skipped"
+    }
+
+    /// The Test Anything Protocol (version 12) for CI.
+    public static func tap(_ results: [Result]) -> String {
+        var lines = ["1..\(results.count)"]
+        for (index, result) in results.enumerated() {
+            let name = "\(result.snippet) \(result.policy): \(result.condition)"
+            switch result.status {
+            case .pass: lines.append("ok \(index + 1) - \(name)")
+            case .fail: lines.append("not ok \(index + 1) - \(name)\n# \(result.detail)")
+            case .xfail: lines.append("not ok \(index + 1) - \(name) # TODO \(result.detail)")
+            case .skip: lines.append("ok \(index + 1) - \(name) # SKIP \(result.detail)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
