@@ -17,8 +17,10 @@ public enum Check {
         public var line: String { "\(status.rawValue) \(snippet) \(policy): \(condition)\(detail.isEmpty ? "" : " (\(detail))")" }
     }
 
-    public static func run(_ snippets: [Snippet], cache: ImageCache = .standard()) -> [Result] {
+    /// The checks, and the runs they judged.
+    public static func run(_ snippets: [Snippet], cache: ImageCache = .standard()) -> (results: [Result], entries: [Suite.Entry]) {
         var results: [Result] = []
+        var entries: [Suite.Entry] = []
         for snippet in snippets {
             let manifest: Manifest
             do {
@@ -37,9 +39,10 @@ public enum Check {
             }
             for entry in Suite.run([snippet], policies: known, cache: cache) {
                 results += judge(entry, manifest: manifest)
+                entries.append(entry)
             }
         }
-        return results
+        return (results, entries)
     }
 
     static func judge(_ entry: Suite.Entry, manifest: Manifest) -> [Result] {

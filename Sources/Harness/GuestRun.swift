@@ -52,6 +52,8 @@ final class GuestRun {
     private var invalidAccess: InvalidMemoryAccess?
     /// Host time spent handling traps (emulator cost, never part of the model).
     private var hostTrapTime: Duration = .zero
+    private var deadline: ContinuousClock.Instant?
+    private var timedOut = false
     private let clock = ContinuousClock()
 
     var budget: Int { options.budget ?? loaded.manifest.budget }
@@ -117,7 +119,15 @@ final class GuestRun {
         // left early by an exception would be over-counted). Re-executions of the final HVC
         // after the end is signalled are not counted.
         try machine.onCode { [unowned self] _, _ in
-            if ending == nil { instructions += 1 }
+            guard ending == nil else { return }
+            instructions += 1
+            // The wall-clock safety net, checked every 64 Ki instructions. Unicorn's own timeout
+            // (a timer thread per uc_emu_start) is not used: with several engines running at
+            // once it was seen to end runs early, far from any limit.
+            if instructions & 0xFFFF == 0, let deadline, clock.now > deadline {
+                timedOut = true
+                machine.stop()
+            }
         }
         try machine.onSystemInstruction(.msr) { [unowned self] insn in timed { systemRegisterWrite(insn) } }
         try machine.onSystemInstruction(.mrs) { [unowned self] insn in timed { systemRegisterRead(insn) } }
@@ -303,9 +313,10 @@ final class GuestRun {
             throw HarnessError.manifest("\(loaded.snippet.displayManifest): field 'image.entry': no symbol '\(manifest.entry)' in \(loaded.snippet.displayPath)")
         }
         let timeout = Duration.milliseconds(options.timeoutMilliseconds ?? manifest.timeoutMilliseconds)
+        deadline = clock.now + timeout
         // `until` is never reached: the guest ends with `hvc #0`.
         let result = Result { () throws(UnicornError) -> StopReason in
-            try machine.start(at: entry, until: UInt64.max, count: budget, timeout: timeout)
+            try machine.start(at: entry, until: UInt64.max, count: budget)
         }
         let reason: StopReason
         switch result {
@@ -316,14 +327,20 @@ final class GuestRun {
             return unmapped(error)
         }
         guard ending == nil else { return }
+        if timedOut {
+            ending = Outcome(status: .timedOut, exitStatus: nil, fault: nil,
+                             message: "wall-clock limit of \(timeout) passed at \(site(pc)) before the budget did")
+            return
+        }
         switch reason {
+        case .countExhausted where instructions < UInt64(budget):
+            // Never expected; said plainly rather than passed off as the budget.
+            ending = Outcome(status: .guestFault, exitStatus: nil, fault: nil,
+                             message: "the emulator stopped the run at \(site(pc)) after \(instructions) of \(budget) instructions, for no reason it reported")
         case .countExhausted:
             ending = Outcome(status: .budgetExhausted, exitStatus: nil, fault: nil,
                              message: "did not end within its budget of \(budget) instructions (stopped at \(site(pc)))")
-        case .timedOut:
-            ending = Outcome(status: .timedOut, exitStatus: nil, fault: nil,
-                             message: "wall-clock limit of \(timeout) passed at \(site(pc)) before the budget did")
-        case .reachedUntil, .stopped:
+        case .timedOut, .reachedUntil, .stopped:
             ending = Outcome(status: .guestFault, exitStatus: nil, fault: nil,
                              message: "stopped at \(site(pc)) without signalling an end")
         }

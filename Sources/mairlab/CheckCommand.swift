@@ -2,6 +2,7 @@ import ArgumentParser
 import Collector
 import Foundation
 import Harness
+import Hypervisor
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +22,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Print TAP (Test Anything Protocol) instead.")
     var tap = false
 
+    @Option(help: "A suite's JSON lines to compare with: every outcome or count that changed is listed (and fails).")
+    var baseline: String?
+
     func run() throws {
         let found: [Snippet]
         do {
@@ -29,9 +33,28 @@ struct CheckCommand: ParsableCommand {
         } catch {
             fail(error)
         }
-        let results = Check.run(found)
+        let results = Check.run(found).results
         print(tap ? Check.tap(results) : results.map(\.line).joined(separator: "\n"))
         print(tap ? "# " + Check.summary(results) : Check.summary(results))
-        if results.contains(where: \.isUnexpected) { throw ExitCode(1) }
+        var changed = false
+        if let baseline {
+            do {
+                let old = try RunDiff.load(URL(fileURLWithPath: baseline), display: baseline)
+                // Every (snippet, policy) of the checked snippets, not only those with conditions;
+                // records of snippets not checked here are left out of the comparison.
+                let runs = Suite.run(found, policies: Policy.builtIn).compactMap(\.report)
+                let current = Dictionary(runs.map(RunDiff.record).map { (RunDiff.key($0), $0) },
+                                         uniquingKeysWith: { first, _ in first })
+                let checked = Set(found.map(\.name))
+                let changes = RunDiff.changes(from: old.filter { checked.contains($0.value["snippet"] as? String ?? "") },
+                                              to: current)
+                print((tap ? "# " : "") + "BASELINE \(baseline): " + (changes.isEmpty ? "no change" : "\(changes.count) change(s)"))
+                for change in changes { print((tap ? "# " : "") + change) }
+                changed = !changes.isEmpty
+            } catch {
+                fail(error)
+            }
+        }
+        if results.contains(where: \.isUnexpected) || changed { throw ExitCode(1) }
     }
 }

@@ -6,7 +6,7 @@ import Hypervisor
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run one snippet under several trap regimes and rewrites; print the table and chart the overhead.",
+        abstract: "Run one snippet under several trap regimes and rewrites, or diff two suite runs (A.jsonl B.jsonl).",
         discussion: """
             Columns: traps, full exits, the share handled by the EL2 fast path, stage-2 flushes, \
             the cost model's overhead (deterministic), and what a trap costs this emulator on this \
@@ -14,8 +14,10 @@ struct Compare: ParsableCommand {
             overhead goes to results/compare-SNIPPET.svg.
             """)
 
-    @Argument(help: "The snippet (default: context-switch-storm).")
-    var snippet: String = "context-switch-storm"
+    @Argument(help: "The snippet (default: context-switch-storm), or two suite files A.jsonl B.jsonl.")
+    var inputs: [String] = []
+
+    var snippet: String { inputs.first ?? "context-switch-storm" }
 
     @OptionGroup var location: SnippetLocation
 
@@ -37,6 +39,19 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
+        if inputs.count == 2, inputs.allSatisfy({ $0.hasSuffix(".jsonl") }) {
+            let changes: [String]
+            do {
+                changes = RunDiff.changes(from: try RunDiff.load(URL(fileURLWithPath: inputs[0]), display: inputs[0]),
+                                          to: try RunDiff.load(URL(fileURLWithPath: inputs[1]), display: inputs[1]))
+            } catch {
+                fail(error)
+            }
+            print(changes.isEmpty ? "no change" : changes.joined(separator: "\n"))
+            if !changes.isEmpty { throw ExitCode(1) }
+            return
+        }
+        guard inputs.count <= 1 else { throw ValidationError("give one snippet, or two suite files A.jsonl B.jsonl") }
         let configurations = policies.map { $0.split(separator: ",").compactMap { Policy.named(String($0)) } }
             ?? Policy.comparisonSet
         do {

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func theShippedExpectationsPass() throws {
-        let results = Check.run([try SuiteTests.snippet("framebuffer-nc")], cache: SuiteTests.cache)
+        let results = Check.run([try SuiteTests.snippet("framebuffer-nc")], cache: SuiteTests.cache).results
         #expect(results.count == 6)   // 1 + 2 conditions x policies named: kvm 2, rfc 2, fwb 2
         #expect(results.allSatisfy { $0.status == .pass })
         #expect(Check.summary(results) == "SUMMARY: 6 tests, 0 unexpected failures, 0 expected failures, 0 skipped")
@@ -29,7 +29,7 @@ import Testing
     @Test func anEditedExpectationFailsNamingWhatFailed() throws {
         let snippet = try Self.edited { $0.replacingOccurrences(of: #"condition = "exists stale-read(vmm, fb)""#,
                                                                with: #"condition = "~exists stale-read(vmm, fb)""#) }
-        let results = Check.run([snippet], cache: SuiteTests.cache)
+        let results = Check.run([snippet], cache: SuiteTests.cache).results
         let failures = results.filter(\.isUnexpected)
         #expect(failures.count == 1)
         #expect(failures.first?.line.hasPrefix("FAIL fb kvm-2015: ~exists stale-read(vmm, fb) (was Sometimes 3 6; expected because ") == true)
@@ -42,7 +42,7 @@ import Testing
                                     with: "condition = \"~exists stale-read(vmm, fb)\"\nxfail = \"demonstrates XFAIL\"")
                 .replacingOccurrences(of: #"policies = ["rfc-2015", "fwb"]"#, with: #"policies = ["rfc-2015", "fwb", "my-host"]"#)
         }
-        let results = Check.run([snippet], cache: SuiteTests.cache)
+        let results = Check.run([snippet], cache: SuiteTests.cache).results
         #expect(!results.contains { $0.isUnexpected })
         #expect(results.filter { $0.status == .xfail }.count == 1)
         #expect(results.filter { $0.status == .skip }.map(\.detail) == ["no policy named 'my-host'"])

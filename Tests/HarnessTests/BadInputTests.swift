@@ -158,3 +158,15 @@ import Testing
         #expect(fault.detail.lowercased().contains("translation fault"))
     }
 }
+
+@Suite struct WallClockTests {
+    /// The safety net behind the budget: a run whose budget is far away still stops when the
+    /// manifest's wall-clock limit passes, and says which limit it was.
+    @Test func theWallClockLimitStopsARunWithAHugeBudget() throws {
+        let snippet = try Fixtures.snippet("slow", "nop\nspin: b spin", manifest: Fixtures.defaultManifest
+            .replacingOccurrences(of: "budget = 10_000", with: "budget = 4_000_000_000\ntimeout_ms = 1"))
+        let report = try Fixtures.run(snippet)
+        #expect(report.outcome.status == .timedOut)
+        #expect(report.outcome.message.hasPrefix("wall-clock limit of 0.001 seconds passed at spin"))
+    }
+}
