@@ -16,7 +16,7 @@ public enum Suite {
     /// Loads each snippet once (a broken one yields an error entry per policy), then runs every
     /// (snippet, policy) pair concurrently. Entries come back in snippet-then-policy order.
     public static func run(_ snippets: [Snippet], policies: [Policy], costModel: CostModel = .defaults,
-                           cache: ImageCache = .standard(),
+                           cache: ImageCache = .standard(), shard: Shard? = nil,
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ entry: Entry) -> Void = { _, _, _ in }) -> [Entry] {
         let loaded: [(Snippet, Result<LoadedSnippet, HarnessError>)] = snippets.map { snippet in
             do {
@@ -28,6 +28,7 @@ public enum Suite {
             }
         }
         let jobs = loaded.flatMap { snippet, result in policies.map { (snippet, result, $0) } }
+            .enumerated().filter { shard?.contains($0.offset) ?? true }.map(\.element)
         let results = Results(count: jobs.count)
         DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
             let (snippet, load, policy) = jobs[index]
@@ -46,6 +47,24 @@ public enum Suite {
             progress(done, jobs.count, entry)
         }
         return results.entries
+    }
+
+    /// A deterministic slice of the suite, so that a CI matrix can spread it over machines:
+    /// shard I of N takes the (snippet, policy) pairs whose index modulo N is I - 1.
+    public struct Shard: Sendable, Equatable {
+        public let index: Int
+        public let count: Int
+
+        /// Parses `I/N` with 1 <= I <= N.
+        public init?(_ text: String) {
+            let parts = text.split(separator: "/")
+            guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1,
+                  (1...count).contains(index) else { return nil }
+            self.index = index
+            self.count = count
+        }
+
+        func contains(_ job: Int) -> Bool { job % count == index - 1 }
     }
 
     /// The verdict of one entry for the summary: the snippet's stated conditions when it has

@@ -114,3 +114,45 @@ public struct SuiteRecords {
         return process.terminationStatus == 0 ? text.trimmingCharacters(in: .whitespacesAndNewlines) : nil
     }
 }
+
+extension SuiteRecords {
+    public struct MergeError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The runs of several shards' JSON lines, in snippet then policy-name order; a run present
+    /// in two shards is an error (the shards overlap).
+    public static func entries(fromShards files: [(URL, String)]) throws -> [Suite.Entry] {
+        var entries: [String: Suite.Entry] = [:]
+        for (url, display) in files {
+            let text: String
+            do {
+                text = try String(contentsOf: url, encoding: .utf8)
+            } catch {
+                throw MergeError(description: "\(display): cannot read: \(error.localizedDescription)")
+            }
+            for (number, line) in text.split(separator: "\n").enumerated() {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                    throw MergeError(description: "\(display):\(number + 1): not a JSON object")
+                }
+                let entry: Suite.Entry
+                switch object["record"] as? String {
+                case "run":
+                    guard let report = try? JSONDecoder().decode(RunReport.self, from: Data(line.utf8)) else {
+                        throw MergeError(description: "\(display):\(number + 1): not a run record of this version")
+                    }
+                    entry = Suite.Entry(snippet: report.snippet, policy: report.policy.name, report: report)
+                case "error":
+                    entry = Suite.Entry(snippet: object["snippet"] as? String ?? "?", policy: object["policy"] as? String ?? "?",
+                                        error: object["error"] as? String)
+                default:
+                    continue
+                }
+                let key = "\(entry.snippet) \(entry.policy)"
+                if entries[key] != nil { throw MergeError(description: "\(display):\(number + 1): \(key) is in two shards") }
+                entries[key] = entry
+            }
+        }
+        return entries.values.sorted { ($0.snippet, $0.policy) < ($1.snippet, $1.policy) }
+    }
+}

@@ -9,7 +9,7 @@ struct Mairlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mairlab",
         abstract: "Run AArch64 guest snippets under a modelled hypervisor and report traps and coherency.",
-        subcommands: [Run.self, List.self, CheckCommand.self, Compare.self, Explain.self])
+        subcommands: [Run.self, List.self, CheckCommand.self, Compare.self, Merge.self, Explain.self])
 }
 
 /// Where the snippets live (shared by the subcommands that find them).
@@ -51,10 +51,15 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if let budget, budget < 1 { throw ValidationError("--budget must be at least 1") }
+        if let shard, Suite.Shard(shard) == nil { throw ValidationError("--shard takes I/N with 1 <= I <= N, e.g. 2/4") }
+        if shard != nil && !snippets.isEmpty { throw ValidationError("--shard slices the suite: name no snippet") }
     }
 
     @Option(help: "Where a suite run writes its records.")
     var results: String = "results"
+
+    @Option(help: "Run shard I of N of the suite (I/N): a deterministic slice; `mairlab merge` joins the shards.")
+    var shard: String?
 
     func run() throws {
         let found: [Snippet]
@@ -100,7 +105,8 @@ extension Run {
             fail(error)
         }
         let terminal = isatty(2) == 1
-        let entries = Suite.run(found, policies: policies, costModel: costModel) { done, total, entry in
+        let slice = shard.flatMap(Suite.Shard.init)
+        let entries = Suite.run(found, policies: policies, costModel: costModel, shard: slice) { done, total, entry in
             let line = "[\(done)/\(total)] \(entry.snippet) under \(entry.policy): \(Suite.verdict(entry))"
             FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
         }
@@ -108,6 +114,7 @@ extension Run {
         let records = SuiteRecords(entries: entries, command: CommandLine.arguments)
         print(json ? records.jsonLines : records.table, terminator: json ? "" : "\n")
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "-")
+            + (slice.map { "-shard\($0.index)of\($0.count)" } ?? "")
         do {
             let files = try records.write(to: URL(fileURLWithPath: results).appendingPathComponent("runs"), stem: "suite-\(stamp)")
             FileHandle.standardError.write(Data("results: \(files.map { Snippet.relative($0.path) }.joined(separator: ", "))\n".utf8))
