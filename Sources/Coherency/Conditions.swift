@@ -36,11 +36,15 @@ public struct FinalState: Hashable, Sendable {
     /// Region name -> the effective types of the guest's accesses (`device-nGnRnE` ...,
     /// `normal-nc`, `normal-wt`, `normal-wb`, `unpredictable`).
     public let guestTypes: [String: Set<String>]
+    /// How the run ended: `completed`, or the fault kind (`stage2-refused`, `migration-refused`...).
+    public let end: String
 
-    public init(observations: [Observation], failures: [Failure], guestTypes: [String: Set<String>]) {
+    public init(observations: [Observation], failures: [Failure], guestTypes: [String: Set<String>],
+                end: String = "completed") {
         self.observations = observations
         self.failures = Array(Set(failures)).sorted()
         self.guestTypes = guestTypes
+        self.end = end
     }
 }
 
@@ -48,7 +52,8 @@ public struct FinalState: Hashable, Sendable {
 /// Predicates: `stale-read[(observer[, region])]`, `lost-write[(observer[, region])]` (the
 /// observer whose write was lost), `coherent`, `attribute(region, TYPE)` (every guest access
 /// to the region had effective type TYPE: device (any subtype), device-nGnRnE, device-nGnRE,
-/// device-nGRE, device-GRE, normal-nc, normal-wt, normal-wb).
+/// device-nGRE, device-GRE, normal-nc, normal-wt, normal-wb), `end(KIND)` (the run ended
+/// `completed` or with that fault kind, e.g. `migration-refused`).
 public struct Condition: Hashable, Sendable, CustomStringConvertible {
     public enum Quantifier: String, Sendable { case exists, notExists = "~exists", forall }
 
@@ -57,7 +62,7 @@ public struct Condition: Hashable, Sendable, CustomStringConvertible {
     public let arguments: [String]
 
     static let predicates: [String: ClosedRange<Int>] = [
-        "stale-read": 0...2, "lost-write": 0...2, "coherent": 0...0, "attribute": 2...2,
+        "stale-read": 0...2, "lost-write": 0...2, "coherent": 0...0, "attribute": 2...2, "end": 1...1,
     ]
     static let types: Set = ["device", "device-nGnRnE", "device-nGnRE", "device-nGRE", "device-GRE",
                              "normal-nc", "normal-wt", "normal-wb"]
@@ -103,6 +108,8 @@ public struct Condition: Hashable, Sendable, CustomStringConvertible {
         switch predicate {
         case "coherent":
             return state.failures.isEmpty
+        case "end":
+            return state.end == arguments[0]
         case "attribute":
             // `device` stands for any subtype; the others name one type exactly.
             let seen = state.guestTypes[arguments[0]] ?? []

@@ -56,7 +56,9 @@ public enum Check {
                 return result
             }
             let verdict = report.outcome.conditions.first { $0.condition == expectation.condition.description }
-            let held = report.outcome.status == .completed && verdict?.holds == true
+            // A run that did not complete fails its conditions, unless they are about how it ended.
+            let aboutTheEnd = expectation.condition.predicate == "end"
+            let held = (report.outcome.status == .completed || aboutTheEnd) && verdict?.holds == true
             let observed = verdict.map { "\($0.observation) \($0.positive) \($0.negative)" } ?? report.outcome.message
             switch (held, expectation.xfail) {
             case (true, nil):

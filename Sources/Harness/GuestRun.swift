@@ -97,6 +97,9 @@ final class GuestRun {
             try machine.reserveVirtualWindow(window.base, size: window.size)
         }
         try observed.map()
+        observed.onMigrationRefused = { [unowned self] reason in
+            end(fault: .migrationRefused, pc: pc, address: nil, detail: "migration refused: \(reason)")
+        }
         observed.onRefusal = { [unowned self] region, reason, pc in
             end(fault: .stage2Refused, pc: pc, address: nil,
                 detail: "the policy refuses to map region '\(region)' at stage 2: \(reason)")
@@ -256,6 +259,12 @@ final class GuestRun {
             observed.syncPoint(imm)
             try? machine.write(.pc, pc + 4)
         }
+    }
+
+    /// How the run ended, as conditions name it: `completed` or the fault kind.
+    var endKind: String {
+        guard let ending else { return "running" }
+        return ending.fault?.kind.rawValue ?? ending.status.rawValue
     }
 
     private func dataAbort(pc: UInt64) {

@@ -24,7 +24,7 @@ public enum Harness {
                                              address: failure.address)
                 details[key] = details[key] ?? failure.detail
             }
-            return run.observed.finalState
+            return run.observed.finalState(end: run.endKind)
         }
         let exploration: ScheduleExplorer.Result<FinalState>
         if candidates.isEmpty {
@@ -59,6 +59,7 @@ public enum Harness {
                                     negative: verdict.negative, holds: verdict.holds, reason: $0.reason)
         }
         report.outcome.unpredictable = baseline.observed.unpredictable
+        report.outcome.migrations = baseline.observed.migrations
         return report
     }
 }
@@ -108,6 +109,7 @@ extension RunReport {
             for verdict in outcome.conditions {
                 lines.append("  Observation \(verdict.condition) \(verdict.observation) \(verdict.positive) \(verdict.negative): \(verdict.holds ? "as expected" : "NOT as expected")")
             }
+            for migration in outcome.migrations { lines.append("  migrated \(migration)") }
             for site in outcome.unpredictable {
                 lines.append("  UNPREDICTABLE effective attribute for an access at \(site) (served past the cache)")
             }

@@ -72,6 +72,14 @@ public struct Manifest: Sendable, Equatable {
         public var line: Int
     }
 
+    /// A live migration at a sync point: the VM's state carried to a host of another kind.
+    public struct Migration: Sendable, Equatable {
+        public var at: Int
+        /// The target host has FEAT_S2FWB.
+        public var toFWB: Bool
+    }
+
+    public var migrations: [Migration]
     public var observed: [ObservedRegion]
     public var dma: [DMAMaster]
     public var host: [HostAction]
@@ -103,7 +111,7 @@ extension Manifest {
     init(parsing text: String, file: String) throws(TOMLError) {
         let root = try TOMLTable(parsing: text, file: file)
         try root.rejectUnknownKeys(allowed: ["description", "image", "run", "memory", "virtual_window", "observed",
-                                             "dma", "host", "expect"])
+                                             "dma", "host", "expect", "migrate"])
         description = try root.optional("description") ?? ""
 
         let image = try root.table("image")
@@ -154,6 +162,15 @@ extension Manifest {
         host = []
         for table in try root.arrayOfTables("host") {
             host.append(try Self.hostAction(table, observed: observed, dma: dma))
+        }
+        migrations = []
+        for table in try root.arrayOfTables("migrate") {
+            try table.rejectUnknownKeys(allowed: ["at", "to"])
+            let at = try table.uint64("at")
+            if at == 0 || at > 0xFFFF { throw table.fieldError("at", "a sync point is hvc #1 to #65535") }
+            let to = try table.string("to")
+            guard to == "fwb" || to == "non-fwb" else { throw table.fieldError("to", "'\(to)' is not fwb or non-fwb") }
+            migrations.append(Migration(at: Int(at), toFWB: to == "fwb"))
         }
         expectations = []
         for table in try root.arrayOfTables("expect") {

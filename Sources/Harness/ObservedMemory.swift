@@ -9,7 +9,7 @@ import Unicorn
 /// the host at sync points. Memory only the guest touches stays plain Unicorn RAM.
 final class ObservedMemory {
     private let manifest: Manifest
-    private let policy: Policy
+    private(set) var policy: Policy
     private let machine: Machine
     private let site: (UInt64) -> String
     private let candidates: Set<UInt64>
@@ -29,6 +29,10 @@ final class ObservedMemory {
 
     /// Called when the policy refuses a stage-2 mapping the guest touched: the run ends.
     var onRefusal: ((_ region: String, _ reason: String, _ pc: UInt64) -> Void)?
+    /// Called when a migration is refused: the run ends.
+    var onMigrationRefused: ((_ reason: String) -> Void)?
+    /// The migrations done, for the report.
+    private(set) var migrations: [String] = []
     private(set) var refused = false
 
     /// Called by the memory hook before the callbacks of each guest access.
@@ -202,7 +206,27 @@ final class ObservedMemory {
         for action in manifest.host where action.at == id {
             perform(action)
         }
+        for migration in manifest.migrations where migration.at == id {
+            migrate(migration)
+        }
         decide()
+    }
+
+    /// Live migration at a sync point (seed 001): a VM with a device mapped cacheable at stage 2
+    /// can move only between FWB hosts; one with Device (or NC) mappings moves both ways. The
+    /// source cleans the VM to PoC, memory and registers move, the target maps pages anew.
+    private func migrate(_ migration: Manifest.Migration) {
+        let target = migration.toFWB ? "an FWB host" : "a non-FWB host"
+        if !migration.toFWB, let region = manifest.observed.first(where: { region in
+            guestTypes[region.name] != nil && region.kind == .cacheableDevice && policy.cacheablePFNMAP && policy.fwb
+        }) {
+            onMigrationRefused?("region '\(region.name)' is mapped cacheable at stage 2, which only an FWB host can do: a VM with a device mapped cacheable can only migrate between FWB-capable hosts")
+            return
+        }
+        system.cleanAndInvalidateAll()
+        mappedPages = []
+        policy.fwb = migration.toFWB
+        migrations.append("at sync \(migration.at) to \(target)")
     }
 
     /// At the end of the run: a last eviction choice before the final state is read.
@@ -237,10 +261,10 @@ final class ObservedMemory {
         }
     }
 
-    var finalState: FinalState {
+    func finalState(end: String) -> FinalState {
         FinalState(observations: observations,
                    failures: system.failures.map { .init(kind: $0.kind, observer: $0.observer, region: $0.region, address: $0.address) },
-                   guestTypes: guestTypes)
+                   guestTypes: guestTypes, end: end)
     }
 }
 

@@ -41,6 +41,8 @@ public struct Outcome: Codable, Sendable, Equatable {
     public var conditions: [ConditionVerdict] = []
     /// Guest sites whose observed accesses had an UNPREDICTABLE effective attribute.
     public var unpredictable: [String] = []
+    /// Live migrations done during the run.
+    public var migrations: [String] = []
 
     public init(status: Status, exitStatus: UInt64?, fault: GuestFault?, message: String) {
         self.status = status
@@ -50,7 +52,8 @@ public struct Outcome: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, exitStatus = "exit_status", fault, message, schedules, states, failures, conditions, unpredictable
+        case status, exitStatus = "exit_status", fault, message, schedules, states, failures, conditions, unpredictable,
+             migrations
     }
 }
 
@@ -111,6 +114,8 @@ public struct GuestFault: Codable, Sendable, Equatable {
         case otherException = "exception"
         /// The hypervisor refused the stage-2 mapping of memory the guest touched.
         case stage2Refused = "stage2-refused"
+        /// The VMM refused to migrate the VM to the target host.
+        case migrationRefused = "migration-refused"
     }
 
     public var kind: Kind
@@ -296,6 +301,14 @@ public struct RunReport: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case snippet, snippetHash = "snippet_hash", policy, outcome, guestInstructions = "guest_instructions",
              traps, rewrites, syncPoints = "sync_points", finalRegisters = "final_registers", cost
+    }
+
+    /// Every stated condition held, and the run completed, or ended the way a condition about
+    /// its end (`end(KIND)`) expected.
+    public var meetsExpectations: Bool {
+        let conditions = outcome.conditions
+        guard conditions.allSatisfy(\.holds) else { return false }
+        return outcome.status == .completed || conditions.contains { $0.condition.contains(" end(") }
     }
 
     /// One JSON object, keys sorted. Everything in it is the same on every host for the same

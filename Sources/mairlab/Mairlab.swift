@@ -126,7 +126,7 @@ extension Run {
         }
         if entries.contains(where: { $0.error != nil }) { throw ExitCode(2) }
         let failed = entries.contains { entry in
-            entry.report.map { $0.outcome.status != .completed || !$0.outcome.conditions.allSatisfy(\.holds) } ?? true
+            entry.report.map { !$0.meetsExpectations } ?? true
         }
         if failed { throw ExitCode(1) }
     }

@@ -231,3 +231,32 @@ import Testing
         #expect(fwb.outcome.failures.isEmpty)
     }
 }
+
+@Suite struct MigrationTests {
+    static func run(_ name: String, _ policy: Policy) throws -> RunReport {
+        let loaded = try Fixtures.load(Snippet(path: Fixtures.guestImages.appendingPathComponent(name).path))
+        return try Harness.run(loaded, options: RunOptions(policy: policy))
+    }
+
+    /// Seed 001: a device mapped cacheable (2025, FWB) cannot move to a non-FWB host; the run
+    /// ends at the sync point with the reason.
+    @Test func aCacheableDeviceMappingCannotMoveToANonFWBHost() throws {
+        let report = try Self.run("migrate-cacheable", .cacheablePFNMAP2025)
+        #expect(report.outcome.status == .guestFault)
+        #expect(report.outcome.fault?.kind == .migrationRefused)
+        #expect(report.outcome.fault?.site == "use+0x4")   // the hvc #1 after the store
+        #expect(report.outcome.fault?.detail.hasSuffix("a VM with a device mapped cacheable can only migrate between FWB-capable hosts") == true)
+        #expect(report.outcome.migrations.isEmpty)
+        #expect(report.meetsExpectations)                   // its manifest expects exactly this end
+    }
+
+    /// Device mappings move both ways: FWB -> non-FWB at sync 1, back at sync 2.
+    @Test func deviceMappingsMoveBothWays() throws {
+        let report = try Self.run("migrate-device", .fwbHost)
+        #expect(report.outcome.status == .completed)
+        #expect(report.outcome.migrations == ["at sync 1 to a non-FWB host", "at sync 2 to an FWB host"])
+        let elsewhere = try Self.run("migrate-cacheable", .s2NormalNC2024)
+        #expect(elsewhere.outcome.status == .completed)
+        #expect(elsewhere.outcome.migrations == ["at sync 1 to a non-FWB host"])
+    }
+}
