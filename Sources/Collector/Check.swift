@@ -18,7 +18,8 @@ public enum Check {
     }
 
     /// The checks, and the runs they judged.
-    public static func run(_ snippets: [Snippet], cache: ImageCache = .standard()) -> (results: [Result], entries: [Suite.Entry]) {
+    public static func run(_ snippets: [Snippet], catalog: [Policy] = Policy.builtIn,
+                           cache: ImageCache = .standard()) -> (results: [Result], entries: [Suite.Entry]) {
         var results: [Result] = []
         var entries: [Suite.Entry] = []
         for snippet in snippets {
@@ -30,8 +31,8 @@ public enum Check {
                 continue
             }
             let names = Array(Set(manifest.expectations.flatMap(\.policies))).sorted()
-            let known = names.compactMap(Policy.named)
-            for name in names where Policy.named(name) == nil {
+            let known = names.compactMap { name in catalog.first { $0.name == name } }
+            for name in names where !catalog.contains(where: { $0.name == name }) {
                 for expectation in manifest.expectations where expectation.policies.contains(name) {
                     results.append(Result(status: .skip, snippet: snippet.name, policy: name,
                                           condition: expectation.condition.description, detail: "no policy named '\(name)'"))

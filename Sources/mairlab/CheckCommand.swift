@@ -22,6 +22,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Print TAP (Test Anything Protocol) instead.")
     var tap = false
 
+    @Option(help: "A TOML file of more policies (see `mairlab run --help`).")
+    var policyFile: String?
+
     @Option(help: "A suite's JSON lines to compare with: every outcome or count that changed is listed (and fails).")
     var baseline: String?
 
@@ -33,7 +36,13 @@ struct CheckCommand: ParsableCommand {
         } catch {
             fail(error)
         }
-        let results = Check.run(found).results
+        let catalog: [Policy]
+        do {
+            catalog = try Policy.builtIn + (policyFile.map { try Policy.load(contentsOf: URL(fileURLWithPath: $0), displayPath: $0) } ?? [])
+        } catch {
+            fail(error)
+        }
+        let results = Check.run(found, catalog: catalog).results
         print(tap ? Check.tap(results) : results.map(\.line).joined(separator: "\n"))
         print(tap ? "# " + Check.summary(results) : Check.summary(results))
         var changed = false
@@ -42,7 +51,7 @@ struct CheckCommand: ParsableCommand {
                 let old = try RunDiff.load(URL(fileURLWithPath: baseline), display: baseline)
                 // Every (snippet, policy) of the checked snippets, not only those with conditions;
                 // records of snippets not checked here are left out of the comparison.
-                let runs = Suite.run(found, policies: Policy.builtIn).compactMap(\.report)
+                let runs = Suite.run(found, policies: catalog).compactMap(\.report)
                 let current = Dictionary(runs.map(RunDiff.record).map { (RunDiff.key($0), $0) },
                                          uniquingKeysWith: { first, _ in first })
                 let checked = Set(found.map(\.name))

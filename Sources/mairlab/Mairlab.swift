@@ -72,7 +72,8 @@ struct Run: ParsableCommand {
         if snippets.isEmpty { return try suite(found) }
         let options: RunOptions
         do {
-            options = RunOptions(budget: budget, policy: hypervisor.resolve(), costModel: try hypervisor.costModel())
+            options = RunOptions(budget: budget, policy: try hypervisor.resolve(catalog: hypervisor.catalog()),
+                                 costModel: try hypervisor.costModel())
         } catch {
             fail(error)
         }
@@ -97,9 +98,10 @@ struct Run: ParsableCommand {
 
 extension Run {
     func suite(_ found: [Snippet]) throws {
-        let policies = hypervisor.isSet ? [hypervisor.resolve()] : Policy.builtIn
-        let costModel: CostModel
+        let policies: [Policy], costModel: CostModel
         do {
+            let catalog = try hypervisor.catalog()
+            policies = hypervisor.isSet ? [try hypervisor.resolve(catalog: catalog)] : catalog
             costModel = try hypervisor.costModel()
         } catch {
             fail(error)

@@ -10,8 +10,11 @@ struct PolicyOptions: ParsableArguments {
         var isOn: Bool { self == .on }
     }
 
-    @Option(help: "A named policy: \(Policy.builtIn.map(\.name).joined(separator: ", ")) (default: kvm-2015).")
+    @Option(help: "A named policy: \(Policy.builtIn.map(\.name).joined(separator: ", ")) (default: kvm-2015), or one from --policy-file.")
     var policy: String?
+
+    @Option(help: "A TOML file of more policies ([[policy]] name, base, trap, rewrite, fast_path, trvm, fwb, device_mapping, ...).")
+    var policyFile: String?
 
     @Option(help: "Trap regime: \(TrapRegime.allCases.map(\.rawValue).joined(separator: "|")).")
     var trap: TrapRegime?
@@ -35,15 +38,24 @@ struct PolicyOptions: ParsableArguments {
     var cost: String?
 
     func validate() throws {
-        if let policy, Policy.named(policy) == nil {
+        if let policy, policyFile == nil, Policy.named(policy) == nil {
             throw ValidationError("unknown policy '\(policy)': known are \(Policy.builtIn.map(\.name).joined(separator: ", "))")
         }
     }
 
+    /// The built-in policies and the file's.
+    func catalog() throws -> [Policy] {
+        guard let policyFile else { return Policy.builtIn }
+        return Policy.builtIn + (try Policy.load(contentsOf: URL(fileURLWithPath: policyFile), displayPath: policyFile))
+    }
+
     /// The policy named (or the default) with every knob given applied; a policy changed by
     /// knobs is named after them, so reports never claim the unmodified policy.
-    func resolve(base: Policy? = nil) -> Policy {
-        var result = base ?? policy.flatMap(Policy.named) ?? .kvm2015
+    func resolve(base: Policy? = nil, catalog: [Policy] = Policy.builtIn) throws -> Policy {
+        if let policy, catalog.first(where: { $0.name == policy }) == nil {
+            throw ValidationError("unknown policy '\(policy)': known are \(catalog.map(\.name).joined(separator: ", "))")
+        }
+        var result = base ?? policy.flatMap { name in catalog.first { $0.name == name } } ?? .kvm2015
         if let trap { result = result.variant("trap=\(trap.rawValue)") { $0.trap = trap } }
         if let rewrite { result = result.variant("rewrite=\(rewrite.rawValue)") { $0.rewrite = rewrite } }
         if let rewriteScope {
