@@ -296,7 +296,9 @@ public final class Machine {
 
     /// Runs from `begin` until PC reaches `until`, `count` instructions have run (0: no
     /// limit), `timeout` passes (nil: none), or `stop()` is called. `count` and `until` stop
-    /// exactly; the timeout is a safety net and never deterministic.
+    /// exactly; the timeout is a safety net and never deterministic. Beware: 2.0.1 implements
+    /// the timeout with a timer thread, and with several engines running at once it was seen
+    /// to end runs early; the harness passes none and keeps its own net.
     @discardableResult
     public func start(at begin: UInt64, until: UInt64, count: Int = 0,
                       timeout: Duration? = nil) throws(UnicornError) -> StopReason {
