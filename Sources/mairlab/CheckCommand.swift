@@ -9,8 +9,8 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Regression mode: every snippet's stated conditions under every policy it names.",
         discussion: """
-            One line per check: PASS, FAIL, XFAIL (a known failure, `xfail = "why"` in the \\
-            manifest) or SKIP (a policy nobody defines), then a SUMMARY line. Exit status 1 on \\
+            One line per check: PASS, FAIL, XFAIL (a known failure, `xfail = "why"` in the \
+            manifest) or SKIP (a policy nobody defines), then a SUMMARY line. Exit status 1 on \
             any unexpected result.
             """)
 
@@ -29,16 +29,10 @@ struct CheckCommand: ParsableCommand {
     var baseline: String?
 
     func run() throws {
-        let found: [Snippet]
-        do {
-            found = snippets.isEmpty ? try Snippet.all(in: location.directory)
-                : try snippets.map { try Snippet(path: $0, searchDirectory: location.directory) }
-        } catch {
-            fail(error)
-        }
+        let found = location.snippets(snippets)
         let catalog: [Policy]
         do {
-            catalog = try Policy.builtIn + (policyFile.map { try Policy.load(contentsOf: URL(fileURLWithPath: $0), displayPath: $0) } ?? [])
+            catalog = try PolicyOptions.catalog(policyFile: policyFile)
         } catch {
             fail(error)
         }

@@ -18,6 +18,16 @@ struct SnippetLocation: ParsableArguments {
     var images: String = "guest-images"
 
     var directory: URL { URL(fileURLWithPath: images) }
+
+    /// The snippets named (all of them when none is), or exit 2 naming the one missing.
+    func snippets(_ names: [String]) -> [Snippet] {
+        do {
+            return names.isEmpty ? try Snippet.all(in: directory)
+                : try names.map { try Snippet(path: $0, searchDirectory: directory) }
+        } catch {
+            fail(error)
+        }
+    }
 }
 
 struct Run: ParsableCommand {
@@ -62,13 +72,7 @@ struct Run: ParsableCommand {
     var shard: String?
 
     func run() throws {
-        let found: [Snippet]
-        do {
-            found = snippets.isEmpty ? try Snippet.all(in: location.directory)
-                : try snippets.map { try Snippet(path: $0, searchDirectory: location.directory) }
-        } catch {
-            fail(error)
-        }
+        let found = location.snippets(snippets)
         if snippets.isEmpty { return try suite(found) }
         let options: RunOptions
         do {

@@ -44,7 +44,9 @@ struct PolicyOptions: ParsableArguments {
     }
 
     /// The built-in policies and the file's.
-    func catalog() throws -> [Policy] {
+    func catalog() throws -> [Policy] { try Self.catalog(policyFile: policyFile) }
+
+    static func catalog(policyFile: String?) throws -> [Policy] {
         guard let policyFile else { return Policy.builtIn }
         return Policy.builtIn + (try Policy.load(contentsOf: URL(fileURLWithPath: policyFile), displayPath: policyFile))
     }

@@ -7,17 +7,12 @@ import Testing
 /// the comments from the scenario (decision points: before and after the host acts at each
 /// sync point, and at the end; at each, every resident candidate line is evicted or kept).
 @Suite struct CoherencyRunTests {
-    static func run(_ name: String, _ policy: Policy) throws -> RunReport {
-        let loaded = try Fixtures.load(Snippet(path: Fixtures.guestImages.appendingPathComponent(name).path))
-        return try Harness.run(loaded, options: RunOptions(policy: policy))
-    }
-
     /// kvm-2015: the VMM's read at sync 1 allocates line L (clean). Choices: after sync 1 (A),
     /// before sync 2 if kept (B), after sync 2 (C, the line is back after the read), at the end
     /// if kept (D). A = evict: 3 schedules (C evict; C keep x D), all coherent. A = keep, B =
     /// evict: 3 coherent. A = keep, B = keep: the sync-2 read hits frame 1, 3 stale. 9 in all.
     @Test func framebufferIsStaleSometimesUnderKVM2015() throws {
-        let report = try Self.run("framebuffer-nc", .kvm2015)
+        let report = try Fixtures.run(shipped: "framebuffer-nc", .kvm2015)
         #expect(report.outcome.schedules.explored == 9)
         #expect(!report.outcome.schedules.cutShort)
         #expect(report.outcome.schedules.candidateLines == ["0x50000000"])
@@ -33,7 +28,7 @@ import Testing
     /// touched both ways, so there is nothing to explore and nothing stale.
     @Test(arguments: [Policy.rfc2015, .fwbHost])
     func framebufferIsCoherentWithWriteBack(policy: Policy) throws {
-        let report = try Self.run("framebuffer-nc", policy)
+        let report = try Fixtures.run(shipped: "framebuffer-nc", policy)
         #expect(report.outcome.schedules.explored == 1)
         #expect(report.outcome.failures.isEmpty)
         #expect(report.outcome.conditions.map(\.observation) == ["Never", "Never"])
@@ -43,19 +38,19 @@ import Testing
     /// read: evict (1 schedule, the device reads the data) or keep; kept, the device reads
     /// zeros, then after sync 1 evict (1) or keep and at the end evict or keep (2): 3 stale of 4.
     @Test func nonCoherentDMAIsStaleAfterTheRewrite() throws {
-        let rfc = try Self.run("dma-noncoherent", .rfc2015)
+        let rfc = try Fixtures.run(shipped: "dma-noncoherent", .rfc2015)
         #expect(rfc.outcome.schedules.explored == 4)
         #expect(rfc.outcome.failures.map { [$0.kind, $0.observer, $0.address] } == [["stale-read", "dev", "0x50000000"]])
         #expect(rfc.outcome.failures.first?.schedules == 3)
         // kvm-2015: S1 NC x S2 WB = NC, nothing cacheable touches the buffer: one schedule.
-        let kvm = try Self.run("dma-noncoherent", .kvm2015)
+        let kvm = try Fixtures.run(shipped: "dma-noncoherent", .kvm2015)
         #expect(kvm.outcome.schedules.explored == 1)
         #expect(kvm.outcome.failures.isEmpty)
     }
 
     /// DC CVAC before the doorbell: the line is clean (its data at the PoC) in every schedule.
     @Test func cleaningBeforeTheDoorbellIsCoherent() throws {
-        let report = try Self.run("dma-noncoherent-cvac", .rfc2015)
+        let report = try Fixtures.run(shipped: "dma-noncoherent-cvac", .rfc2015)
         #expect(report.outcome.failures.isEmpty)
         #expect(report.outcome.conditions.map(\.observation) == ["Never"])
     }
@@ -64,19 +59,19 @@ import Testing
     /// guest's words 0 and 2 as it last read them; the guest's MMU-off (Device) write of word 2
     /// goes to memory, and a later write-back of the line overwrites it.
     @Test func aDirtyVMMLineLosesTheGuestsDeviceWrite() throws {
-        let report = try Self.run("mmu-off-writes", .kvm2015)
+        let report = try Fixtures.run(shipped: "mmu-off-writes", .kvm2015)
         let lost = report.outcome.failures.filter { $0.kind == "lost-write" }
         let status = try #require(lost.first { $0.address == "0x50000010" })
         #expect(status.observer == "guest")
         #expect(status.detail.hasPrefix("8 byte(s) that guest at status wrote at 0x50000010 were overwritten when line 0x50000000 was written back"))
         #expect(status.schedules > 0 && status.schedules < report.outcome.schedules.explored)
         // FWB: every access Write-Back, one cache: nothing lost, nothing stale.
-        #expect(try Self.run("mmu-off-writes", .fwbHost).outcome.failures.isEmpty)
+        #expect(try Fixtures.run(shipped: "mmu-off-writes", .fwbHost).outcome.failures.isEmpty)
     }
 
     @Test func aPassthroughRegisterStaysDevice() throws {
         for policy in [Policy.kvm2015, .rfc2015, .fwbHost] {
-            let report = try Self.run("passthrough-register", policy)
+            let report = try Fixtures.run(shipped: "passthrough-register", policy)
             #expect(report.outcome.conditions.allSatisfy { $0.holds }, "\(policy.name)")
         }
     }
@@ -84,7 +79,7 @@ import Testing
     /// Every snippet's stated conditions hold under every policy they name.
     @Test(arguments: try Snippet.all(in: Fixtures.guestImages).map(\.name))
     func everyStatedConditionHolds(snippet: String) throws {
-        let loaded = try Fixtures.load(Snippet(path: Fixtures.guestImages.appendingPathComponent(snippet).path))
+        let loaded = try Fixtures.shipped(snippet)
         let policies = Set(loaded.manifest.expectations.flatMap(\.policies))
         for name in policies.sorted() {
             let policy = try #require(Policy.named(name), "\(snippet) names unknown policy \(name)")
@@ -218,7 +213,7 @@ import Testing
     /// Without FWB the 2025 policy refuses the cacheable mapping at the guest's first touch
     /// (the fault, not memslot creation): the run ends there, naming the site.
     @Test func cacheableDeviceIsRefusedWithoutFWB() throws {
-        let loaded = try Fixtures.load(Snippet(path: Fixtures.guestImages.appendingPathComponent("cacheable-device").path))
+        let loaded = try Fixtures.shipped("cacheable-device")
         let policy = Policy.cacheablePFNMAP2025.variant("fwb=off") { $0.fwb = false }
         let report = try Harness.run(loaded, options: RunOptions(policy: policy))
         #expect(report.outcome.status == .guestFault)
@@ -233,15 +228,10 @@ import Testing
 }
 
 @Suite struct MigrationTests {
-    static func run(_ name: String, _ policy: Policy) throws -> RunReport {
-        let loaded = try Fixtures.load(Snippet(path: Fixtures.guestImages.appendingPathComponent(name).path))
-        return try Harness.run(loaded, options: RunOptions(policy: policy))
-    }
-
     /// Seed 001: a device mapped cacheable (2025, FWB) cannot move to a non-FWB host; the run
     /// ends at the sync point with the reason.
     @Test func aCacheableDeviceMappingCannotMoveToANonFWBHost() throws {
-        let report = try Self.run("migrate-cacheable", .cacheablePFNMAP2025)
+        let report = try Fixtures.run(shipped: "migrate-cacheable", .cacheablePFNMAP2025)
         #expect(report.outcome.status == .guestFault)
         #expect(report.outcome.fault?.kind == .migrationRefused)
         #expect(report.outcome.fault?.site == "use+0x4")   // the hvc #1 after the store
@@ -252,10 +242,10 @@ import Testing
 
     /// Device mappings move both ways: FWB -> non-FWB at sync 1, back at sync 2.
     @Test func deviceMappingsMoveBothWays() throws {
-        let report = try Self.run("migrate-device", .fwbHost)
+        let report = try Fixtures.run(shipped: "migrate-device", .fwbHost)
         #expect(report.outcome.status == .completed)
         #expect(report.outcome.migrations == ["at sync 1 to a non-FWB host", "at sync 2 to an FWB host"])
-        let elsewhere = try Self.run("migrate-cacheable", .s2NormalNC2024)
+        let elsewhere = try Fixtures.run(shipped: "migrate-cacheable", .s2NormalNC2024)
         #expect(elsewhere.outcome.status == .completed)
         #expect(elsewhere.outcome.migrations == ["at sync 1 to a non-FWB host"])
     }

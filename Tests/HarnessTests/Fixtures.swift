@@ -1,4 +1,5 @@
 import Foundation
+import Hypervisor
 @testable import Harness
 
 /// Snippets written by the tests themselves, in a temporary folder beside a copy of the shared
@@ -46,6 +47,16 @@ enum Fixtures {
 
     static func run(_ snippet: Snippet, options: RunOptions = RunOptions()) throws -> RunReport {
         try Harness.run(snippet, options: options, cache: cache)
+    }
+
+    /// A snippet shipped in guest-images/, loaded.
+    static func shipped(_ name: String) throws -> LoadedSnippet {
+        try load(Snippet(path: guestImages.appendingPathComponent(name).path))
+    }
+
+    /// A shipped snippet under a policy, eviction schedules explored.
+    static func run(shipped name: String, _ policy: Policy) throws -> RunReport {
+        try Harness.run(shipped(name), options: RunOptions(policy: policy))
     }
 
     static func load(_ snippet: Snippet) throws -> LoadedSnippet {

@@ -6,10 +6,6 @@ import Testing
 /// The hypervisor's regimes on real guest code. Expected counts come from the snippets'
 /// construction (read from their sources and symbols), never from a previous run.
 @Suite struct HypervisorRunTests {
-    static func snippet(_ name: String) throws -> LoadedSnippet {
-        try Fixtures.load(Snippet(path: Fixtures.guestImages.appendingPathComponent(name).path))
-    }
-
     static func run(_ loaded: LoadedSnippet, _ policy: Policy) throws -> RunReport {
         try GuestRun(loaded, options: RunOptions(policy: policy)).run()
     }
@@ -17,7 +13,7 @@ import Testing
     /// `switch_mm` runs SWITCHES times (once before the MMU is on); each call writes TTBR0_EL1
     /// and CONTEXTIDR_EL1. The boot writes MAIR_EL1, TCR_EL1 and SCTLR_EL1 once each.
     @Test func stormUnderAlwaysTrapsEverySwitch() throws {
-        let storm = try Self.snippet("context-switch-storm")
+        let storm = try Fixtures.shipped("context-switch-storm")
         let switches = Int(try #require(storm.image.symbol(named: "SWITCHES")).value)
         let report = try Self.run(storm, .rfc2015)
         #expect(report.outcome.exitStatus == 0)
@@ -32,7 +28,7 @@ import Testing
     }
 
     @Test func stormUnderUntilCachesOnTrapsNothingAfterTheCachesAreOn() throws {
-        let storm = try Self.snippet("context-switch-storm")
+        let storm = try Fixtures.shipped("context-switch-storm")
         let report = try Self.run(storm, .kvm2015)
         #expect(report.outcome.exitStatus == 0)
         // Only the first switch_mm (before the MMU) and the boot's writes trap.
@@ -47,7 +43,7 @@ import Testing
     /// trap_round_trip + fast_path_handling each; without, every trap is a world switch. Guest
     /// cycles are the same, so the overhead ratio is the ratio of trap cycles.
     @Test func fastPathOverheadRatioFollowsTheParameters() throws {
-        let storm = try Self.snippet("context-switch-storm")
+        let storm = try Fixtures.shipped("context-switch-storm")
         let n = Double(try #require(storm.image.symbol(named: "SWITCHES")).value)
         let with = try Self.run(storm, .rfc2015)
         let without = try Self.run(storm, .rfc2015NoFastPath)
@@ -64,7 +60,7 @@ import Testing
     }
 
     @Test func rfc2015RewritesTheBootMAIR() throws {
-        let report = try Self.run(try Self.snippet("linux-2015-mmu-on"), .rfc2015)
+        let report = try Self.run(try Fixtures.shipped("linux-2015-mmu-on"), .rfc2015)
         #expect(report.rewrites.count == 1)
         let rewrite = try #require(report.rewrites.first)
         #expect(rewrite.requested == "0x000000ff440c0400")
@@ -84,7 +80,7 @@ import Testing
     /// Without TRVM the guest reads the rewritten MAIR_EL1 (the snippet exits 1); with TRVM the
     /// hypervisor answers with the guest's own value (exits 0).
     @Test func readbackDependsOnTRVM() throws {
-        let readback = try Self.snippet("mair-readback")
+        let readback = try Fixtures.shipped("mair-readback")
         let plain = try Self.run(readback, .rfc2015)
         #expect(plain.outcome.exitStatus == 1)
         #expect(plain.traps.byRegister == ["MAIR_EL1": 1])
