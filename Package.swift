@@ -1,7 +1,11 @@
 // swift-tools-version: 6.0
 // mairlab: an experiment harness for AArch64 memory attributes under a hypervisor.
-// Module arrows point one way: CLI -> Collector -> Harness -> {Hypervisor, Coherency -> AArch64;
-// Unicorn -> CUnicorn}. AArch64 and Unicorn know nothing of each other.
+//
+// Module arrows point one way (README, "Layout"):
+//   mairlab (executable) -> MairlabCommands -> Collector -> Harness -> {Formats, Hypervisor,
+//   Coherency, AArch64, Unicorn}; Formats -> {Hypervisor, Coherency} -> AArch64;
+//   Unicorn -> CUnicorn.
+// AArch64 imports nothing; Hypervisor, Coherency and Formats never import Unicorn.
 import PackageDescription
 
 let package = Package(
@@ -23,12 +27,13 @@ let package = Package(
         .target(name: "AArch64"),
         .target(name: "Hypervisor", dependencies: ["AArch64"]),
         .target(name: "Coherency", dependencies: ["AArch64"]),
-        .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor", "Coherency"]),
-        .target(name: "Collector", dependencies: ["Harness", "Hypervisor", "Unicorn"]),
+        .target(name: "Formats", dependencies: ["AArch64", "Hypervisor", "Coherency"]),
+        .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor", "Coherency", "Formats"]),
+        .target(name: "Collector", dependencies: ["Harness", "Formats", "Hypervisor", "Unicorn"]),
         .executableTarget(
             name: "mairlab",
             dependencies: [
-                "Harness", "Collector", "AArch64", "Hypervisor",
+                "Harness", "Collector", "AArch64", "Hypervisor", "Formats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,8 +41,10 @@ let package = Package(
         .testTarget(name: "AArch64Tests", dependencies: ["AArch64"]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "AArch64"]),
         .testTarget(name: "CoherencyTests", dependencies: ["Coherency", "AArch64"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Unicorn", "AArch64", "Hypervisor", "Coherency"]),
-        .testTarget(name: "CollectorTests", dependencies: ["Collector", "Harness"]),
+        // Builds without Unicorn: the file formats are pure.
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "Hypervisor", "Coherency", "AArch64"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Formats", "Unicorn", "AArch64", "Hypervisor", "Coherency"]),
+        .testTarget(name: "CollectorTests", dependencies: ["Collector", "Harness", "Formats"]),
         // Runs the built `mairlab` binary as a user would (golden output, exit statuses).
         .testTarget(name: "MairlabCLITests", dependencies: ["mairlab"]),
     ]

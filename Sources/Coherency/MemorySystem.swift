@@ -217,7 +217,7 @@ public struct MemorySystem: Sendable {
         failures.append(CoherencyFailure(
             kind: .staleRead, observer: agent.observer, address: address + UInt64(first),
             region: region(of: address)?.name ?? "?",
-            detail: "\(agent) read \(stale.count) stale byte(s) at offsets \(ranges(stale)) of \(hexString(address)): saw \(hexBytes(observed)), should have been \(hexBytes(expected))\(latest)"))
+            detail: "\(agent) read \(stale.count) stale byte(s) at offsets \(ranges(stale)) of \(hex(address)): saw \(hexDump(observed)), should have been \(hexDump(expected))\(latest)"))
     }
 
     // MARK: maintenance and eviction
@@ -240,7 +240,7 @@ public struct MemorySystem: Sendable {
             failures.append(CoherencyFailure(
                 kind: .lostWrite, observer: agent.observer, address: addresses[0],
                 region: region(of: line)?.name ?? "?",
-                detail: "\(addresses.count) byte(s) that \(agent) wrote at \(hexString(addresses[0])) were overwritten when line \(hexString(line)) was written back (dirty data from \(dirtyWriters.isEmpty ? "its fill" : dirtyWriters.joined(separator: ", ")))"))
+                detail: "\(addresses.count) byte(s) that \(agent) wrote at \(hex(addresses[0])) were overwritten when line \(hex(line)) was written back (dirty data from \(dirtyWriters.isEmpty ? "its fill" : dirtyWriters.joined(separator: ", ")))"))
         }
     }
 
@@ -284,10 +284,8 @@ extension Agent {
     }
 }
 
-func hexString(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
-
 /// Bytes as hex, the first 16 and a count of the rest.
-func hexBytes(_ bytes: [UInt8]) -> String {
+func hexDump(_ bytes: [UInt8]) -> String {
     let shown = bytes.prefix(16).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined(separator: " ")
     return bytes.count > 16 ? shown + " ... (\(bytes.count) bytes)" : shown
 }

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// A horizontal bar chart as a self-contained SVG file (no scripts, no external fonts), for

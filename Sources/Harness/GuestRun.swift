@@ -1,5 +1,6 @@
 import AArch64
 import Coherency
+import Formats
 import Foundation
 import Hypervisor
 import Unicorn
@@ -319,7 +320,7 @@ final class GuestRun {
     private func execute() throws {
         let manifest = loaded.manifest
         guard let entry = loaded.image.symbol(named: manifest.entry)?.value else {
-            throw HarnessError.manifest("\(loaded.snippet.displayManifest): field 'image.entry': no symbol '\(manifest.entry)' in \(loaded.snippet.displayPath)")
+            throw HarnessError.format(manifest.entryField.error("no symbol '\(manifest.entry)' in \(loaded.snippet.displayPath)"))
         }
         let timeout = Duration.milliseconds(options.timeoutMilliseconds ?? manifest.timeoutMilliseconds)
         deadline = clock.now + timeout

@@ -1,4 +1,6 @@
+import AArch64
 import Coherency
+import Formats
 import Foundation
 
 /// The entry points the CLI and the tests use.
@@ -62,10 +64,6 @@ public enum Harness {
         report.outcome.migrations = baseline.observed.migrations
         return report
     }
-}
-
-func hexBytes(_ bytes: [UInt8]) -> String {
-    bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
 }
 
 extension RunReport {

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Unicorn
 
@@ -7,7 +8,8 @@ public enum HarnessError: Error, CustomStringConvertible, Equatable {
     case noToolchain
     case snippetNotFound(String)
     case manifestMissing(snippet: String, expected: String)
-    case manifest(String)
+    /// A manifest, policy or cost file, with its file, line and field.
+    case format(FormatError)
     case assembly(file: String, diagnostics: String)
     case link(file: String, diagnostics: String)
     case image(file: String, message: String)
@@ -22,8 +24,8 @@ public enum HarnessError: Error, CustomStringConvertible, Equatable {
             "no snippet at \(path): expected NAME.S with a manifest NAME.toml beside it"
         case .manifestMissing(let snippet, let expected):
             "snippet \(snippet) has no manifest: expected \(expected)"
-        case .manifest(let message):
-            message
+        case .format(let error):
+            error.description
         case .assembly(let file, let diagnostics):
             "assembling \(file) failed:\n\(diagnostics)"
         case .link(let file, let diagnostics):

@@ -1,3 +1,5 @@
+import AArch64
+import Formats
 import Foundation
 
 /// Assembled images live outside git, keyed by the SHA-256 of everything that goes into them
@@ -56,7 +58,12 @@ public struct LoadedSnippet: Sendable {
     let toolchain: Toolchain
 
     public static func load(_ snippet: Snippet, cache: ImageCache = .standard(), toolchain: Toolchain? = nil) throws -> LoadedSnippet {
-        let manifest = try Manifest(contentsOf: snippet.manifestFile, displayPath: snippet.displayManifest)
+        let manifest: Manifest
+        do {
+            manifest = try Manifest(contentsOf: snippet.manifestFile, displayPath: snippet.displayManifest)
+        } catch {
+            throw HarnessError.format(error)
+        }
         let toolchain = try toolchain ?? Toolchain.find()
         let source = try Self.bytes(of: snippet.source, display: snippet.displayPath)
         let manifestBytes = try Self.bytes(of: snippet.manifestFile, display: snippet.displayManifest)

@@ -1,5 +1,6 @@
 import AArch64
 import Coherency
+import Formats
 import Hypervisor
 import Unicorn
 

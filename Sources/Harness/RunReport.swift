@@ -1,15 +1,7 @@
 import AArch64
+import Formats
 import Foundation
 import Hypervisor
-
-/// 64-bit values print as 16 hex digits: exact in JSON (no float rounding past 2^53) and
-/// comparable by eye with the Arm ARM's register layouts.
-public func hex64(_ value: UInt64) -> String {
-    let digits = String(value, radix: 16)
-    return "0x" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits
-}
-
-public func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 
 /// How a run ended. A guest's misbehaviour (a fault, never ending) is an outcome, not an error.
 public struct Outcome: Codable, Sendable, Equatable {

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// A guest snippet: `NAME.S` and its manifest `NAME.toml` side by side in `guest-images/`.

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// The AArch64 assembler and linker used to build guest images: the clang and ld.lld that

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Collector
+import Formats
 import Foundation
 import Harness
 import Hypervisor

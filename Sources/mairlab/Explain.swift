@@ -1,5 +1,6 @@
 import AArch64
 import ArgumentParser
+import Formats
 import Foundation
 
 /// `mairlab explain`: how a stage-1 MAIR attribute and a stage-2 MemAttr combine.

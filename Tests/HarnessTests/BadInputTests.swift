@@ -121,7 +121,7 @@ import Testing
             try Fixtures.run(snippet)
         } throws: { error in
             (error as? HarnessError)?.description
-                == "\(snippet.displayManifest): field 'image.entry': no symbol 'begin' in \(snippet.displayPath)"
+                == "\(snippet.displayManifest):4: field 'image.entry': no symbol 'begin' in \(snippet.displayPath)"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import Hypervisor
 import Testing
 @testable import Harness
@@ -126,7 +127,8 @@ import Testing
         #expect(model.worldSwitch == CostModel.Parameter(3000, source: "my.toml:2"))
         #expect(model.trapRoundTrip.cycles == 40.5)
         #expect(model.fastPathHandling == CostModel.defaults.fastPathHandling)
-        #expect(throws: TOMLError(file: "my.toml", line: 2, message: "field 'cost.world_switch': expected a number of cycles")) {
+        #expect(throws: FormatError(file: "my.toml", line: 2, field: "cost.world_switch",
+                                        message: "field 'cost.world_switch': expected a number of cycles")) {
             try CostModel.parse("[cost]\nworld_switch = \"fast\"", file: "my.toml")
         }
     }

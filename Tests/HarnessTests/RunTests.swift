@@ -1,3 +1,4 @@
+import AArch64
 import Foundation
 import Testing
 @testable import Harness

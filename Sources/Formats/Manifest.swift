@@ -1,3 +1,4 @@
+import AArch64
 import Coherency
 import Foundation
 import Hypervisor
@@ -19,6 +20,8 @@ public struct Manifest: Sendable, Equatable {
     /// Link address of `.text` (the ELF's own segments say where everything else goes).
     public var textAddress: UInt64
     public var entry: String
+    /// Where the manifest names its entry (checked against the image's symbols once built).
+    public var entryField: FieldLocation
     public var memory: [MemoryRegion]
     /// VA ranges the guest's own tables map somewhere else (TTBR1 addresses, aliases). Unicorn
     /// 2.0.1 checks every access's VA against its regions before translating it, so each needs
@@ -93,23 +96,16 @@ public struct Manifest: Sendable, Equatable {
 }
 
 extension Manifest {
-    /// Parses and checks a manifest. Errors are `HarnessError.manifest` naming file:line: field.
-    public init(contentsOf url: URL, displayPath: String) throws {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw HarnessError.io("\(displayPath): cannot read the manifest: \(error.localizedDescription)")
-        }
-        do {
-            try self.init(parsing: text, file: displayPath)
-        } catch {
-            throw HarnessError.manifest(error.description)
-        }
+    /// Reads, parses and checks a manifest; every error names the file, the line and the field.
+    public init(contentsOf url: URL, displayPath: String) throws(FormatError) {
+        try self.init(try TOMLTable(contentsOf: url, displayPath: displayPath))
     }
 
-    init(parsing text: String, file: String) throws(TOMLError) {
-        let root = try TOMLTable(parsing: text, file: file)
+    public init(parsing text: String, file: String) throws(FormatError) {
+        try self.init(try TOMLTable(parsing: text, file: file))
+    }
+
+    init(_ root: TOMLTable) throws(FormatError) {
         try root.rejectUnknownKeys(allowed: ["description", "image", "run", "memory", "virtual_window", "observed",
                                              "dma", "host", "expect", "migrate"])
         description = try root.optional("description") ?? ""
@@ -118,6 +114,8 @@ extension Manifest {
         try image.rejectUnknownKeys(allowed: ["text", "entry"])
         textAddress = try image.uint64("text")
         entry = try image.optional("entry") ?? "_start"
+        entryField = FieldLocation(file: image.file, line: image["entry"]?.line ?? image.line,
+                                   field: image.fieldPath("entry"))
 
         let run = try root.optional("run", as: TOMLTable.self)
         try run?.rejectUnknownKeys(allowed: ["budget", "timeout_ms", "stack", "schedule_cap"])
@@ -195,7 +193,7 @@ extension Manifest {
         }
     }
 
-    private static func hostAction(_ table: TOMLTable, observed: [ObservedRegion], dma: [DMAMaster]) throws(TOMLError) -> HostAction {
+    private static func hostAction(_ table: TOMLTable, observed: [ObservedRegion], dma: [DMAMaster]) throws(FormatError) -> HostAction {
         try table.rejectUnknownKeys(allowed: ["at", "observer", "action", "region", "offset", "size", "value", "label"])
         let at = try table.uint64("at")
         if at == 0 || at > 0xFFFF { throw table.fieldError("at", "a sync point is hvc #1 to #65535") }
@@ -224,7 +222,7 @@ extension Manifest {
     }
 
     private static func region(_ table: TOMLTable, notOverlapping others: [MemoryRegion],
-                               extraKeys: Set<String> = []) throws(TOMLError) -> MemoryRegion {
+                               extraKeys: Set<String> = []) throws(FormatError) -> MemoryRegion {
         try table.rejectUnknownKeys(allowed: Set(["name", "base", "size"]).union(extraKeys))
         let region = MemoryRegion(name: try table.string("name"), base: try table.uint64("base"),
                                   size: try table.uint64("size"))

@@ -6,22 +6,15 @@ extension CostModel {
     /// hardware, e.g. with kvm-unit-tests micro-bench); parameters the file leaves out keep
     /// their defaults. Keys: trap_round_trip, fast_path_handling, world_switch,
     /// stage2_flush_per_mib, cycles_per_instruction (cycles), all under [cost].
-    public static func load(contentsOf url: URL, displayPath: String) throws -> CostModel {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw HarnessError.io("\(displayPath): cannot read the cost model: \(error.localizedDescription)")
-        }
-        do {
-            return try parse(text, file: displayPath)
-        } catch {
-            throw HarnessError.manifest(error.description)
-        }
+    public static func load(contentsOf url: URL, displayPath: String) throws(FormatError) -> CostModel {
+        try model(in: TOMLTable(contentsOf: url, displayPath: displayPath), file: displayPath)
     }
 
-    static func parse(_ text: String, file: String) throws(TOMLError) -> CostModel {
-        let root = try TOMLTable(parsing: text, file: file)
+    public static func parse(_ text: String, file: String) throws(FormatError) -> CostModel {
+        try model(in: TOMLTable(parsing: text, file: file), file: file)
+    }
+
+    static func model(in root: TOMLTable, file: String) throws(FormatError) -> CostModel {
         try root.rejectUnknownKeys(allowed: ["cost"])
         let table = try root.table("cost")
         let fields: [(String, WritableKeyPath<CostModel, Parameter>)] = [

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Harness
+@testable import Formats
 
 // Expected digests: FIPS 180-2 appendix B, cross-checked with `sha256sum` on this machine.
 @Suite struct SHA256Tests {

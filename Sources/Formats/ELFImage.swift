@@ -2,6 +2,7 @@
 // what to load where, where to start, and symbols so that results can say `fb_loop+0x8`.
 // Every read is bounds-checked first; malformed input is an `ELFError`, never a trap.
 
+import AArch64
 import Foundation
 
 public enum ELFError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -32,7 +33,7 @@ public enum ELFError: Error, Sendable, Equatable, CustomStringConvertible {
         case .wrongType(let type):
             "ELF type \(type) is not an executable (ET_EXEC, 2)"
         case .truncated(let what, let offset, let length, let fileSize):
-            "truncated file: \(what) at offset \(ELFImage.hex(offset)) needs \(length) bytes, but the file has \(fileSize)"
+            "truncated file: \(what) at offset \(hex(offset)) needs \(length) bytes, but the file has \(fileSize)"
         case .malformed(let message):
             "malformed ELF file: \(message)"
         }
@@ -129,8 +130,8 @@ public struct ELFImage: Sendable, Equatable {
         }
         let containing = symbols.last { $0.size > 0 && $0.value < address && address - $0.value < $0.size }
         let label = symbols.last { $0.size == 0 && $0.value < address }
-        guard let symbol = containing ?? label else { return Self.hex(address) }
-        return "\(symbol.name)+\(Self.hex(address - symbol.value))"
+        guard let symbol = containing ?? label else { return hex(address) }
+        return "\(symbol.name)+\(hex(address - symbol.value))"
     }
 
     private static func readSegments(_ file: FileBytes, _ header: Record) throws(ELFError) -> [Segment] {
@@ -268,9 +269,5 @@ extension ELFImage {
         private func little(_ offset: Int, _ count: Int) -> UInt64 {
             (0..<count).reduce(0) { $0 | UInt64(u8(offset + $1)) << ($1 * 8) }
         }
-    }
-
-    fileprivate static func hex(_ value: UInt64) -> String {
-        "0x" + String(value, radix: 16)
     }
 }

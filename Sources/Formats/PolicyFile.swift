@@ -5,22 +5,15 @@ extension Policy {
     /// Policies a user defines in a TOML file, each `[[policy]]` with a `name`, optionally a
     /// built-in `base` to start from, and any of: summary, trap, rewrite, rewrite_scope,
     /// fast_path, trvm, trap_set_way, fwb, device_mapping, cacheable_pfnmap.
-    public static func load(contentsOf url: URL, displayPath: String) throws -> [Policy] {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw HarnessError.io("\(displayPath): cannot read the policies: \(error.localizedDescription)")
-        }
-        do {
-            return try parse(text, file: displayPath)
-        } catch {
-            throw HarnessError.manifest(error.description)
-        }
+    public static func load(contentsOf url: URL, displayPath: String) throws(FormatError) -> [Policy] {
+        try policies(in: TOMLTable(contentsOf: url, displayPath: displayPath))
     }
 
-    static func parse(_ text: String, file: String) throws(TOMLError) -> [Policy] {
-        let root = try TOMLTable(parsing: text, file: file)
+    public static func parse(_ text: String, file: String) throws(FormatError) -> [Policy] {
+        try policies(in: TOMLTable(parsing: text, file: file))
+    }
+
+    static func policies(in root: TOMLTable) throws(FormatError) -> [Policy] {
         try root.rejectUnknownKeys(allowed: ["policy"])
         var policies: [Policy] = []
         for table in try root.arrayOfTables("policy") {
@@ -39,7 +32,7 @@ extension Policy {
                 policy.name = name
             }
             policy.summary = try table.optional("summary") ?? policy.summary
-            func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) throws(TOMLError) -> T?
+            func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) throws(FormatError) -> T?
             where T.RawValue == String {
                 guard let text = try table.optional(key, as: String.self) else { return nil }
                 guard let value = T(rawValue: text) else {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Harness
+@testable import Formats
 
 enum ELFImageTests {
     // The guest: every address below follows from this source and the linker script

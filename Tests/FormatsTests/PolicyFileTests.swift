@@ -1,6 +1,6 @@
 import Hypervisor
 import Testing
-@testable import Harness
+@testable import Formats
 
 @Suite struct PolicyFileTests {
     @Test func aUserPolicyStartsFromABuiltInAndOverridesParts() throws {
@@ -26,7 +26,7 @@ import Testing
         ("[[policy]]\nname = \"a\"\ndevice_mapping = \"nc\"", "p.toml:3: field 'policy[0].device_mapping': 'nc' is not one of device, nc-for-vga, nc-for-pcie"),
     ])
     func mistakesNameFileLineAndField(text: String, message: String) {
-        #expect(throws: TOMLError.self) { try Policy.parse(text, file: "p.toml") }
+        #expect(throws: FormatError.self) { try Policy.parse(text, file: "p.toml") }
         do {
             _ = try Policy.parse(text, file: "p.toml")
         } catch {

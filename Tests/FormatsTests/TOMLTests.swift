@@ -1,22 +1,22 @@
 import Testing
-@testable import Harness
+@testable import Formats
 
 enum TOMLTests {
     static let file = "guest-images/foo.toml"
 
-    static func parse(_ text: String) throws(TOMLError) -> TOMLTable {
+    static func parse(_ text: String) throws(FormatError) -> TOMLTable {
         try TOMLTable(parsing: text, file: file)
     }
 
-    /// The description of the `TOMLError` that `body` throws, or nil if it throws none.
+    /// The description of the `FormatError` that `body` throws, or nil if it throws none.
     static func failure(_ body: () throws -> Void) -> String? {
         do {
             try body()
             return nil
-        } catch let error as TOMLError {
+        } catch let error as FormatError {
             return error.description
         } catch {
-            return "not a TOMLError: \(error)"
+            return "not a FormatError: \(error)"
         }
     }
 
