@@ -30,13 +30,14 @@ let package = Package(
         .target(name: "Formats", dependencies: ["AArch64", "Hypervisor", "Coherency"]),
         .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor", "Coherency", "Formats"]),
         .target(name: "Collector", dependencies: ["Harness", "Formats", "Hypervisor", "Unicorn"]),
-        .executableTarget(
-            name: "mairlab",
+        .target(
+            name: "MairlabCommands",
             dependencies: [
-                "Harness", "Collector", "AArch64", "Hypervisor", "Formats",
+                "Harness", "Collector", "AArch64", "Hypervisor", "Formats", "Unicorn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "mairlab", dependencies: ["MairlabCommands"]),
         .testTarget(name: "UnicornTests", dependencies: ["Unicorn"]),
         .testTarget(name: "AArch64Tests", dependencies: ["AArch64"]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "AArch64"]),
@@ -45,7 +46,9 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Hypervisor", "Coherency", "AArch64"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Formats", "Unicorn", "AArch64", "Hypervisor", "Coherency"]),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "Harness", "Formats"]),
-        // Runs the built `mairlab` binary as a user would (golden output, exit statuses).
-        .testTarget(name: "MairlabCLITests", dependencies: ["mairlab"]),
+        // The commands in-process: golden help and reports, exit statuses.
+        .testTarget(name: "MairlabCommandsTests", dependencies: ["MairlabCommands", "Collector", "Harness"]),
+        // The built `mairlab` binary as a user runs it (signals, pipes, the process's exit status).
+        .testTarget(name: "MairlabCLITests", dependencies: ["mairlab", "Formats"]),
     ]
 )

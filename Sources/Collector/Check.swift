@@ -18,11 +18,12 @@ public enum Check {
         public var line: String { "\(status.rawValue) \(snippet) \(policy): \(condition)\(detail.isEmpty ? "" : " (\(detail))")" }
     }
 
-    /// The checks, and the runs they judged.
-    public static func run(_ snippets: [Snippet], catalog: [Policy] = Policy.builtIn,
-                           cache: ImageCache = .standard()) -> (results: [Result], entries: [Suite.Entry]) {
+    /// The checks, and the runs they judged. With `everyPolicy`, each snippet also runs under
+    /// the catalog's other policies (for a baseline comparison), once.
+    public static func run(_ snippets: [Snippet], catalog: [Policy] = Policy.builtIn, everyPolicy: Bool = false,
+                           cache: ImageCache = .standard()) -> (results: [Result], entries: [SuiteRun.Entry]) {
         var results: [Result] = []
-        var entries: [Suite.Entry] = []
+        var entries: [SuiteRun.Entry] = []
         for snippet in snippets {
             let manifest: Manifest
             do {
@@ -39,7 +40,8 @@ public enum Check {
                                           condition: expectation.condition.description, detail: "no policy named '\(name)'"))
                 }
             }
-            for entry in Suite.run([snippet], policies: known, cache: cache) {
+            let others = everyPolicy ? catalog.filter { policy in !known.contains { $0.name == policy.name } } : []
+            for entry in SuiteRun.run([snippet], policies: known + others, cache: cache) {
                 results += judge(entry, manifest: manifest)
                 entries.append(entry)
             }
@@ -47,7 +49,7 @@ public enum Check {
         return (results, entries)
     }
 
-    static func judge(_ entry: Suite.Entry, manifest: Manifest) -> [Result] {
+    static func judge(_ entry: SuiteRun.Entry, manifest: Manifest) -> [Result] {
         let expectations = manifest.expectations.filter { $0.policies.contains(entry.policy) }
         return expectations.map { expectation in
             var result = Result(status: .pass, snippet: entry.snippet, policy: entry.policy,

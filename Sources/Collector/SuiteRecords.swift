@@ -1,49 +1,37 @@
-import Formats
 import Foundation
 import Harness
-import Unicorn
 
 /// What a suite run leaves in `results/`: JSON lines (a context record, then one record a
 /// run), a summary table as Markdown and CSV, and the overhead chart as SVG.
 public struct SuiteRecords {
-    public static let toolVersion = "0.1.0"
+    public let entries: [SuiteRun.Entry]
+    public let context: SuiteContext
 
-    public let entries: [Suite.Entry]
-    public let context: [String: String]
-
-    public init(entries: [Suite.Entry], command: [String], date: Date = Date()) {
+    public init(entries: [SuiteRun.Entry], context: SuiteContext) {
         self.entries = entries
-        let unicorn = unicornVersion()
-        let formatter = ISO8601DateFormatter()
-        context = [
-            "record": "context", "tool_version": Self.toolVersion, "git_commit": Self.git(["rev-parse", "HEAD"]) ?? "unknown",
-            "git_dirty": (Self.git(["status", "--porcelain"]).map { $0.isEmpty ? "false" : "true" }) ?? "unknown",
-            "unicorn_version": "\(unicorn.major).\(unicorn.minor)", "host": ProcessInfo.processInfo.hostName,
-            "date": formatter.string(from: date), "command": command.joined(separator: " "),
-        ]
+        self.context = context
     }
 
-    /// The JSON lines: the context record first, then each run (`record: run`) or error.
-    public var jsonLines: String {
-        var lines = [Self.object(context)]
-        for entry in entries {
-            if let report = entry.report {
-                // The report's own JSON with the record type added in front of its keys.
-                lines.append(#"{"record":"run","# + report.json().dropFirst())
-            } else {
-                lines.append(Self.object(["record": "error", "snippet": entry.snippet, "policy": entry.policy,
-                                          "error": entry.error ?? ""]))
-            }
-        }
-        return lines.joined(separator: "\n") + "\n"
+    public init(entries: [SuiteRun.Entry], command: [String], date: Date = Date()) {
+        self.init(entries: entries, context: .current(command: command, date: date))
     }
+
+    /// The records in file order: the context, then each run (or its error).
+    public var records: [SuiteRecord] {
+        [.context(context)] + entries.map { entry in
+            entry.report.map(SuiteRecord.run)
+                ?? .error(SuiteRunError(snippet: entry.snippet, policy: entry.policy, error: entry.error ?? ""))
+        }
+    }
+
+    public var jsonLines: String { records.map(\.jsonLine).joined(separator: "\n") + "\n" }
 
     static let header = ["snippet", "policy", "end", "verdict", "traps", "exits", "modeled overhead %"]
 
     var rows: [[String]] {
         entries.map { entry in
             guard let report = entry.report else { return [entry.snippet, entry.policy, "error", "error", "", "", ""] }
-            return [entry.snippet, entry.policy, report.outcome.status.rawValue, Suite.verdict(entry),
+            return [entry.snippet, entry.policy, report.outcome.status.rawValue, SuiteRun.verdict(entry),
                     "\(report.traps.total)", "\(report.traps.exits)", String(format: "%.2f", report.cost.modeledOverheadPct)]
         }
     }
@@ -96,62 +84,52 @@ public struct SuiteRecords {
     static func csvField(_ text: String) -> String {
         text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
-
-    static func object(_ fields: [String: String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func git(_ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? text.trimmingCharacters(in: .whitespacesAndNewlines) : nil
-    }
 }
 
 extension SuiteRecords {
-    public struct MergeError: Error, CustomStringConvertible {
+    public struct ReadError: Error, CustomStringConvertible {
         public let description: String
+    }
+
+    /// The records of a suite file, each line checked (a line that is not a record names its
+    /// line number).
+    public static func read(_ url: URL, display: String) throws -> [SuiteRecord] {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ReadError(description: "\(display): cannot read: \(error.localizedDescription)")
+        }
+        var records: [SuiteRecord] = []
+        for (number, line) in text.split(separator: "\n").enumerated() {
+            do {
+                records.append(try SuiteRecord(jsonLine: line))
+            } catch {
+                throw ReadError(description: "\(display):\(number + 1): not a suite record of this version")
+            }
+        }
+        return records
+    }
+
+    /// The runs (and error entries) of a suite file.
+    public static func entries(in records: [SuiteRecord]) -> [SuiteRun.Entry] {
+        records.compactMap { record in
+            switch record {
+            case .context: nil
+            case .run(let report): SuiteRun.Entry(snippet: report.snippet, policy: report.policy.name, report: report)
+            case .error(let error): SuiteRun.Entry(snippet: error.snippet, policy: error.policy, error: error.error)
+            }
+        }
     }
 
     /// The runs of several shards' JSON lines, in snippet then policy-name order; a run present
     /// in two shards is an error (the shards overlap).
-    public static func entries(fromShards files: [(URL, String)]) throws -> [Suite.Entry] {
-        var entries: [String: Suite.Entry] = [:]
+    public static func entries(fromShards files: [(URL, String)]) throws -> [SuiteRun.Entry] {
+        var entries: [String: SuiteRun.Entry] = [:]
         for (url, display) in files {
-            let text: String
-            do {
-                text = try String(contentsOf: url, encoding: .utf8)
-            } catch {
-                throw MergeError(description: "\(display): cannot read: \(error.localizedDescription)")
-            }
-            for (number, line) in text.split(separator: "\n").enumerated() {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                    throw MergeError(description: "\(display):\(number + 1): not a JSON object")
-                }
-                let entry: Suite.Entry
-                switch object["record"] as? String {
-                case "run":
-                    guard let report = try? JSONDecoder().decode(RunReport.self, from: Data(line.utf8)) else {
-                        throw MergeError(description: "\(display):\(number + 1): not a run record of this version")
-                    }
-                    entry = Suite.Entry(snippet: report.snippet, policy: report.policy.name, report: report)
-                case "error":
-                    entry = Suite.Entry(snippet: object["snippet"] as? String ?? "?", policy: object["policy"] as? String ?? "?",
-                                        error: object["error"] as? String)
-                default:
-                    continue
-                }
-                let key = "\(entry.snippet) \(entry.policy)"
-                if entries[key] != nil { throw MergeError(description: "\(display):\(number + 1): \(key) is in two shards") }
-                entries[key] = entry
+            for entry in Self.entries(in: try read(url, display: display)) {
+                if entries[entry.key] != nil { throw ReadError(description: "\(display): \(entry.key) is in two shards") }
+                entries[entry.key] = entry
             }
         }
         return entries.values.sorted { ($0.snippet, $0.policy) < ($1.snippet, $1.policy) }

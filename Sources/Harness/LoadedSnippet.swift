@@ -111,16 +111,9 @@ public struct LoadedSnippet: Sendable {
     func disassemble(at address: UInt64) -> String? {
         guard image.segments.contains(where: { address >= $0.virtualAddress && address < $0.virtualAddress + UInt64($0.bytes.count) }),
               let objdump = toolchain.objdump else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: objdump)
-        process.arguments = ["-d", "--no-show-raw-insn", "--start-address=0x" + String(address, radix: 16),
-                             "--stop-address=0x" + String(address + 4, radix: 16), imageFile.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let arguments = ["-d", "--no-show-raw-insn", "--start-address=" + hex(address),
+                         "--stop-address=" + hex(address + 4), imageFile.path]
+        guard let text = (try? ProcessRunner.run(objdump, arguments))?.stdout else { return nil }
         // The last line reads "<address>: <mnemonic> <operands>".
         guard let line = text.split(separator: "\n").last, let colon = line.firstIndex(of: ":"),
               line[..<colon].trimmingCharacters(in: .whitespaces) == String(address, radix: 16) else { return nil }

@@ -78,17 +78,9 @@ public struct Toolchain: Sendable, Equatable {
     }
 
     private func run(_ tool: String, _ arguments: [String], failure: (String) -> HarnessError) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = stderr
-        try process.run()
-        let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus != 0 {
-            throw failure(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        let result = try ProcessRunner.run(tool, arguments)
+        if result.status != 0 {
+            throw failure((result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
 }

@@ -5,9 +5,9 @@ import Testing
 @testable import Harness
 
 @Suite struct RunDiffTests {
-    static func records() throws -> [String: RunDiff.Record] {
-        let entries = Suite.run([try SuiteTests.snippet("framebuffer-nc")], policies: [.kvm2015, .fwbHost], cache: SuiteTests.cache)
-        return Dictionary(uniqueKeysWithValues: entries.compactMap(\.report).map(RunDiff.record).map { (RunDiff.key($0), $0) })
+    static func records() throws -> [String: RunReport] {
+        let entries = SuiteRun.run([try SuiteTests.snippet("framebuffer-nc")], policies: [.kvm2015, .fwbHost], cache: SuiteTests.cache)
+        return Dictionary(uniqueKeysWithValues: entries.compactMap(\.report).map { (RunDiff.key($0), $0) })
     }
 
     @Test func theSameRunsHaveNoChange() throws {
@@ -20,14 +20,12 @@ import Testing
         let old = try Self.records()
         var new = old
         var run = try #require(new["framebuffer-nc kvm-2015"])
-        var traps = try #require(run["traps"] as? RunDiff.Record)
-        traps["total"] = 99
-        run["traps"] = traps
-        run["guest_instructions"] = 1
+        run.traps.total = 99
+        run.guestInstructions = 1
         new["framebuffer-nc kvm-2015"] = run
         new["framebuffer-nc fwb"] = nil
-        let oldTotal = try #require((old["framebuffer-nc kvm-2015"]?["traps"] as? RunDiff.Record)?["total"] as? Int)
-        let oldCount = try #require(old["framebuffer-nc kvm-2015"]?["guest_instructions"] as? Int)
+        let oldTotal = try #require(old["framebuffer-nc kvm-2015"]?.traps.total)
+        let oldCount = try #require(old["framebuffer-nc kvm-2015"]?.guestInstructions)
         #expect(RunDiff.changes(from: old, to: new) == [
             "REMOVED framebuffer-nc fwb",
             "CHANGED framebuffer-nc kvm-2015: guest_instructions: \(oldCount) -> 1",
@@ -38,10 +36,23 @@ import Testing
     @Test func aChangedSnippetIsNotComparable() throws {
         let old = try Self.records()
         var new = old
-        new["framebuffer-nc fwb"]?["snippet_hash"] = String(repeating: "0", count: 64)
-        new["framebuffer-nc fwb"]?["guest_instructions"] = 1
+        new["framebuffer-nc fwb"]?.snippetHash = String(repeating: "0", count: 64)
+        new["framebuffer-nc fwb"]?.guestInstructions = 1
         let changes = RunDiff.changes(from: old, to: new)
         #expect(changes.count == 1)
         #expect(changes.first?.hasPrefix("NOT COMPARABLE framebuffer-nc fwb: the snippet changed") == true)
+    }
+
+    /// A run record survives the JSON lines round trip: what `diff` and `merge` read back is
+    /// what the suite wrote.
+    @Test func recordsRoundTrip() throws {
+        for report in try Self.records().values {
+            let line = SuiteRecord.run(report).jsonLine
+            #expect(line.hasPrefix(#"{"record":"run","cost":"#))
+            #expect(try SuiteRecord(jsonLine: line) == .run(report))
+        }
+        let error = SuiteRecord.error(SuiteRunError(snippet: "a", policy: "b", error: "c"))
+        #expect(error.jsonLine == #"{"record":"error","error":"c","policy":"b","snippet":"a"}"#)
+        #expect(try SuiteRecord(jsonLine: error.jsonLine) == error)
     }
 }

@@ -18,13 +18,13 @@ import Testing
     /// order the concurrent runs finished in; each the same as a run on its own.
     @Test func entriesComeBackInOrderAndMatchSingleRuns() throws {
         let snippets = try [Self.snippet("framebuffer-nc"), Self.snippet("mair-readback")]
-        let entries = Suite.run(snippets, policies: [.kvm2015, .rfc2015], cache: Self.cache)
+        let entries = SuiteRun.run(snippets, policies: [.kvm2015, .rfc2015], cache: Self.cache)
         #expect(entries.map { "\($0.snippet)/\($0.policy)" } == [
             "framebuffer-nc/kvm-2015", "framebuffer-nc/rfc-2015", "mair-readback/kvm-2015", "mair-readback/rfc-2015",
         ])
-        let alone = try Harness.run(snippets[0], options: RunOptions(policy: .kvm2015), cache: Self.cache)
+        let alone = try Runner.run(snippets[0], options: RunOptions(policy: .kvm2015), cache: Self.cache)
         #expect(entries[0].report?.json(includingHostTiming: false) == alone.json(includingHostTiming: false))
-        #expect(entries.map(Suite.verdict) == ["PASS (2)", "PASS (2)", "-", "-"])
+        #expect(entries.map(SuiteRun.verdict) == ["PASS (2)", "PASS (2)", "-", "-"])
     }
 
     @Test func aBrokenSnippetIsAnErrorEntryPerPolicyNotACrash() throws {
@@ -32,15 +32,15 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "nop\n".write(to: dir.appendingPathComponent("b.S"), atomically: true, encoding: .utf8)
         try "[image]\n".write(to: dir.appendingPathComponent("b.toml"), atomically: true, encoding: .utf8)
-        let entries = Suite.run([try Snippet(path: dir.appendingPathComponent("b").path)], policies: [.kvm2015, .fwbHost],
+        let entries = SuiteRun.run([try Snippet(path: dir.appendingPathComponent("b").path)], policies: [.kvm2015, .fwbHost],
                                 cache: Self.cache)
         #expect(entries.count == 2)
         #expect(entries.allSatisfy { $0.report == nil && $0.error?.contains("missing required field 'image.text'") == true })
-        #expect(entries.map(Suite.verdict) == ["error", "error"])
+        #expect(entries.map(SuiteRun.verdict) == ["error", "error"])
     }
 
     @Test func recordsStartWithTheContextAndTablesHaveARowPerRun() throws {
-        let entries = Suite.run([try Self.snippet("dma-noncoherent")], policies: [.kvm2015, .rfc2015], cache: Self.cache)
+        let entries = SuiteRun.run([try Self.snippet("dma-noncoherent")], policies: [.kvm2015, .rfc2015], cache: Self.cache)
         let records = SuiteRecords(entries: entries, command: ["mairlab", "run"], date: Date(timeIntervalSince1970: 0))
         let lines = records.jsonLines.split(separator: "\n").map(String.init)
         #expect(lines.count == 3)

@@ -46,7 +46,7 @@ enum Fixtures {
     }
 
     static func run(_ snippet: Snippet, options: RunOptions = RunOptions()) throws -> RunReport {
-        try Harness.run(snippet, options: options, cache: cache)
+        try Runner.run(snippet, options: options, cache: cache)
     }
 
     /// A snippet shipped in guest-images/, loaded.
@@ -56,7 +56,7 @@ enum Fixtures {
 
     /// A shipped snippet under a policy, eviction schedules explored.
     static func run(shipped name: String, _ policy: Policy) throws -> RunReport {
-        try Harness.run(shipped(name), options: RunOptions(policy: policy))
+        try Runner.run(shipped(name), options: RunOptions(policy: policy))
     }
 
     static func load(_ snippet: Snippet) throws -> LoadedSnippet {

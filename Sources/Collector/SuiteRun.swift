@@ -1,17 +1,25 @@
-import Formats
 import Foundation
 import Harness
 import Hypervisor
-import Unicorn
 
 /// Every snippet under every policy: independent runs, spread over the machine's cores.
-public enum Suite {
+public enum SuiteRun {
     /// One run of the suite: a report, or why there is none (a broken snippet).
     public struct Entry: Sendable {
         public var snippet: String
         public var policy: String
         public var report: RunReport?
         public var error: String?
+
+        public init(snippet: String, policy: String, report: RunReport? = nil, error: String? = nil) {
+            self.snippet = snippet
+            self.policy = policy
+            self.report = report
+            self.error = error
+        }
+
+        /// `snippet policy`: how records are matched across suite files.
+        public var key: String { "\(snippet) \(policy)" }
     }
 
     /// Loads each snippet once (a broken one yields an error entry per policy), then runs every
@@ -39,7 +47,7 @@ public enum Suite {
                 entry.error = error.description
             case .success(let snippet):
                 do {
-                    entry.report = try Harness.run(snippet, options: RunOptions(policy: policy, costModel: costModel))
+                    entry.report = try Runner.run(snippet, options: RunOptions(policy: policy, costModel: costModel))
                 } catch {
                     entry.error = "\(error)"
                 }
@@ -52,20 +60,37 @@ public enum Suite {
 
     /// A deterministic slice of the suite, so that a CI matrix can spread it over machines:
     /// shard I of N takes the (snippet, policy) pairs whose index modulo N is I - 1.
-    public struct Shard: Sendable, Equatable {
+    public struct Shard: Sendable, Equatable, CustomStringConvertible {
         public let index: Int
         public let count: Int
 
-        /// Parses `I/N` with 1 <= I <= N.
-        public init?(_ text: String) {
-            let parts = text.split(separator: "/")
-            guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1,
-                  (1...count).contains(index) else { return nil }
+        public init(index: Int, count: Int) throws(ShardError) {
+            guard count >= 1, (1...count).contains(index) else { throw ShardError(text: "\(index)/\(count)") }
             self.index = index
             self.count = count
         }
 
-        func contains(_ job: Int) -> Bool { job % count == index - 1 }
+        /// Parses `I/N` with 1 <= I <= N.
+        public init(parsing text: String) throws(ShardError) {
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]) else {
+                throw ShardError(text: text)
+            }
+            do {
+                try self.init(index: index, count: count)
+            } catch {
+                throw ShardError(text: text)
+            }
+        }
+
+        public func contains(_ job: Int) -> Bool { job % count == index - 1 }
+
+        public var description: String { "\(index)/\(count)" }
+    }
+
+    public struct ShardError: Error, CustomStringConvertible, Equatable {
+        public let text: String
+        public var description: String { "'\(text)' is not a shard: give I/N with 1 <= I <= N, e.g. 2/4" }
     }
 
     /// The verdict of one entry for the summary: the snippet's stated conditions when it has
@@ -91,12 +116,12 @@ public enum Suite {
 /// Results of concurrent runs, each slot written once.
 private final class Results: @unchecked Sendable {
     private let lock = NSLock()
-    private var slots: [Suite.Entry?]
+    private var slots: [SuiteRun.Entry?]
     private var done = 0
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-    func store(_ entry: Suite.Entry, at index: Int) -> Int {
+    func store(_ entry: SuiteRun.Entry, at index: Int) -> Int {
         lock.lock()
         defer { lock.unlock() }
         slots[index] = entry
@@ -104,7 +129,7 @@ private final class Results: @unchecked Sendable {
         return done
     }
 
-    var entries: [Suite.Entry] {
+    var entries: [SuiteRun.Entry] {
         lock.lock()
         defer { lock.unlock() }
         return slots.compactMap { $0 }

@@ -4,7 +4,21 @@ import Foundation
 import Harness
 import Hypervisor
 
-/// `--policy NAME` and the knobs that override its parts (shared by run and compare).
+/// Where the snippets live (shared by the subcommands that find them).
+struct SnippetLocation: ParsableArguments {
+    @Option(name: .customLong("images"), help: "The folder of snippets.")
+    var images: String = "guest-images"
+
+    var directory: URL { URL(fileURLWithPath: images) }
+
+    /// The snippets named, or all of them when none is.
+    func snippets(_ names: [String]) throws -> [Snippet] {
+        names.isEmpty ? try Snippet.all(in: directory) : try names.map { try Snippet(path: $0, searchDirectory: directory) }
+    }
+}
+
+/// `--policy NAME`, `--policy-file`, the knobs that override a policy's parts, and `--cost`
+/// (shared by run, check and compare).
 struct PolicyOptions: ParsableArguments {
     enum Switch: String, ExpressibleByArgument, CaseIterable {
         case on, off
@@ -45,20 +59,22 @@ struct PolicyOptions: ParsableArguments {
     }
 
     /// The built-in policies and the file's.
-    func catalog() throws -> [Policy] { try Self.catalog(policyFile: policyFile) }
-
-    static func catalog(policyFile: String?) throws -> [Policy] {
+    func catalog() throws -> [Policy] {
         guard let policyFile else { return Policy.builtIn }
         return Policy.builtIn + (try Policy.load(contentsOf: URL(fileURLWithPath: policyFile), displayPath: policyFile))
     }
 
     /// The policy named (or the default) with every knob given applied; a policy changed by
     /// knobs is named after them, so reports never claim the unmodified policy.
-    func resolve(base: Policy? = nil, catalog: [Policy] = Policy.builtIn) throws -> Policy {
+    func resolve(catalog: [Policy]) throws -> Policy {
         if let policy, catalog.first(where: { $0.name == policy }) == nil {
             throw ValidationError("unknown policy '\(policy)': known are \(catalog.map(\.name).joined(separator: ", "))")
         }
-        var result = base ?? policy.flatMap { name in catalog.first { $0.name == name } } ?? .kvm2015
+        return applyKnobs(to: policy.flatMap { name in catalog.first { $0.name == name } } ?? .kvm2015)
+    }
+
+    func applyKnobs(to base: Policy) -> Policy {
+        var result = base
         if let trap { result = result.variant("trap=\(trap.rawValue)") { $0.trap = trap } }
         if let rewrite { result = result.variant("rewrite=\(rewrite.rawValue)") { $0.rewrite = rewrite } }
         if let rewriteScope {

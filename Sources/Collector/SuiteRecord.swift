@@ -1,0 +1,108 @@
+import Formats
+import Foundation
+import Harness
+import Unicorn
+
+/// One line of a suite's JSON lines file: the context the suite ran in, a run's report, or why a
+/// run has none. On disk every line is one object whose first key is `record` (the kind); the
+/// rest are the payload's keys, sorted.
+public enum SuiteRecord: Codable, Sendable, Equatable {
+    case context(SuiteContext)
+    case run(RunReport)
+    case error(SuiteRunError)
+
+    public enum Kind: String, Codable, Sendable { case context, run, error }
+
+    public var kind: Kind {
+        switch self {
+        case .context: .context
+        case .run: .run
+        case .error: .error
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey { case record }
+
+    public init(from decoder: any Decoder) throws {
+        let kind = try decoder.container(keyedBy: CodingKeys.self).decode(Kind.self, forKey: .record)
+        switch kind {
+        case .context: self = .context(try SuiteContext(from: decoder))
+        case .run: self = .run(try RunReport(from: decoder))
+        case .error: self = .error(try SuiteRunError(from: decoder))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .record)
+        switch self {
+        case .context(let context): try context.encode(to: encoder)
+        case .run(let report): try report.encode(to: encoder)
+        case .error(let error): try error.encode(to: encoder)
+        }
+    }
+
+    /// The line as written: `{"record":KIND,` then the payload's keys in sorted order. (A sorting
+    /// encoder would bury `record` among them; readers find the kind first this way.)
+    public var jsonLine: String {
+        let payload: String = switch self {
+        case .context(let context): JSONLine.encode(context)
+        case .run(let report): report.json()
+        case .error(let error): JSONLine.encode(error)
+        }
+        return #"{"record":""# + kind.rawValue + #"""# + (payload == "{}" ? "}" : "," + payload.dropFirst())
+    }
+
+    /// Parses one line; nil when it is not a record of this schema.
+    public init(jsonLine: some StringProtocol) throws {
+        self = try JSONDecoder().decode(SuiteRecord.self, from: Data(jsonLine.utf8))
+    }
+}
+
+/// What a suite ran with: tool and emulator versions, the commit, the host, the date, the
+/// command line. The first record of every suite file.
+public struct SuiteContext: Codable, Sendable, Equatable {
+    public var toolVersion: String
+    public var gitCommit: String
+    /// `true`, `false` or `unknown` (kept as text: it was never a JSON boolean in these files).
+    public var gitDirty: String
+    public var unicornVersion: String
+    public var host: String
+    public var date: String
+    public var command: String
+
+    enum CodingKeys: String, CodingKey {
+        case toolVersion = "tool_version", gitCommit = "git_commit", gitDirty = "git_dirty",
+             unicornVersion = "unicorn_version", host, date, command
+    }
+
+    public static let toolVersion = "0.1.0"
+
+    /// The context of this process now.
+    public static func current(command: [String], date: Date = Date()) -> SuiteContext {
+        let unicorn = Unicorn.unicornVersion()
+        let git = ProcessRunner.git
+        return SuiteContext(
+            toolVersion: toolVersion, gitCommit: git(["rev-parse", "HEAD"]) ?? "unknown",
+            gitDirty: git(["status", "--porcelain"]).map { $0.isEmpty ? "false" : "true" } ?? "unknown",
+            unicornVersion: "\(unicorn.major).\(unicorn.minor)", host: ProcessInfo.processInfo.hostName,
+            date: ISO8601DateFormatter().string(from: date), command: command.joined(separator: " "))
+    }
+}
+
+/// A run the suite could not make (a broken snippet, an emulator error).
+public struct SuiteRunError: Codable, Sendable, Equatable {
+    public var snippet: String
+    public var policy: String
+    public var error: String
+}
+
+/// Sorted-key JSON for records, without escaped slashes (paths stay readable).
+enum JSONLine {
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Records are plain structs of strings and numbers: encoding them cannot fail.
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+    }
+}
