@@ -3,7 +3,8 @@ import Foundation
 /// What one schedule ended with: what each host read saw, the failures classified, and the
 /// effective types of the guest's accesses to each observed region.
 public struct FinalState: Hashable, Sendable {
-    public struct Observation: Hashable, Sendable {
+    /// What a host read at a sync point saw.
+    public struct HostRead: Hashable, Sendable {
         public let label: String
         public let bytes: [UInt8]
 
@@ -31,17 +32,17 @@ public struct FinalState: Hashable, Sendable {
         }
     }
 
-    public let observations: [Observation]
+    public let hostReads: [HostRead]
     public let failures: [Failure]
     /// Region name -> the effective types of the guest's accesses (`device-nGnRnE` ...,
     /// `normal-nc`, `normal-wt`, `normal-wb`, `unpredictable`).
-    public let guestTypes: [String: Set<String>]
+    public let guestTypes: [String: Set<EffectiveType>]
     /// How the run ended: `completed`, or the fault kind (`stage2-refused`, `migration-refused`...).
     public let end: String
 
-    public init(observations: [Observation], failures: [Failure], guestTypes: [String: Set<String>],
+    public init(hostReads: [HostRead], failures: [Failure], guestTypes: [String: Set<EffectiveType>],
                 end: String = "completed") {
-        self.observations = observations
+        self.hostReads = hostReads
         self.failures = Array(Set(failures)).sorted()
         self.guestTypes = guestTypes
         self.end = end
@@ -113,7 +114,7 @@ public struct Condition: Hashable, Sendable, CustomStringConvertible {
         case "attribute":
             // `device` stands for any subtype; the others name one type exactly.
             let seen = state.guestTypes[arguments[0]] ?? []
-            return !seen.isEmpty && seen.allSatisfy { arguments[1] == "device" ? $0.hasPrefix("device-") : $0 == arguments[1] }
+            return !seen.isEmpty && seen.allSatisfy { arguments[1] == "device" ? $0.isDevice : $0.rawValue == arguments[1] }
         default:
             let kind: CoherencyFailure.Kind = predicate == "stale-read" ? .staleRead : .lostWrite
             return state.failures.contains { failure in
@@ -127,7 +128,10 @@ public struct Condition: Hashable, Sendable, CustomStringConvertible {
     /// herdtools7's vocabulary: how many schedules satisfy the predicate, and whether the
     /// condition holds.
     public struct Verdict: Hashable, Sendable {
-        public enum Observation: String, Sendable { case always = "Always", sometimes = "Sometimes", never = "Never" }
+        public enum Observation: String, Sendable, Codable, CustomStringConvertible {
+            case always = "Always", sometimes = "Sometimes", never = "Never"
+            public var description: String { rawValue }
+        }
         public let observation: Observation
         public let positive: Int
         public let negative: Int

@@ -1,15 +1,15 @@
-/// The eviction choices of one schedule. At every decision point (before and after the host
-/// acts at a sync point, and at the end of the run) each resident line of the candidate set is
-/// either evicted or kept; a schedule is the sequence of those choices, and choices past its
-/// recorded prefix default to "kept".
-public struct EvictionSchedule: Sendable, Hashable {
+/// The eviction choices of one schedule, made as the run asks for them. At every decision
+/// point (before and after the host acts at a sync point, and at the end of the run) each
+/// resident line of the candidate set is either evicted or kept; choices past the prefix the
+/// explorer set default to "kept". The explorer owns it: the run only asks.
+public final class EvictionChooser {
     public let prefix: [Bool]
     public private(set) var decisionsMade = 0
 
     public init(prefix: [Bool] = []) { self.prefix = prefix }
 
     /// The next choice: true = evict.
-    public mutating func nextChoice() -> Bool {
+    public func nextChoice() -> Bool {
         defer { decisionsMade += 1 }
         return decisionsMade < prefix.count ? prefix[decisionsMade] : false
     }
@@ -35,7 +35,7 @@ public enum ScheduleExplorer {
     }
 
     public static func explore<State: Hashable & Sendable>(
-        cap: Int, _ run: (inout EvictionSchedule) throws -> State
+        cap: Int, _ run: (EvictionChooser) throws -> State
     ) rethrows -> Result<State> {
         var pending: [[Bool]] = [[]]
         var counts: [State: Int] = [:]
@@ -43,14 +43,14 @@ public enum ScheduleExplorer {
         var explored = 0
         while let prefix = pending.popLast() {
             if explored == cap { return Result(states: order.map { ($0, counts[$0]!) }, explored: explored, cutShort: true) }
-            var schedule = EvictionSchedule(prefix: prefix)
-            let state = try run(&schedule)
+            let chooser = EvictionChooser(prefix: prefix)
+            let state = try run(chooser)
             explored += 1
             if counts[state] == nil { order.append(state) }
             counts[state, default: 0] += 1
             // Branch at each decision this run took by default, last first so that schedules
             // are explored in lexicographic order of their choices.
-            let made = schedule.decisionsMade
+            let made = chooser.decisionsMade
             if made > prefix.count {
                 for index in (prefix.count..<made).reversed() {
                     pending.append(prefix + Array(repeating: false, count: index - prefix.count) + [true])

@@ -1,60 +1,5 @@
 import AArch64
 
-/// Who touches observed memory.
-public enum Agent: Hashable, Sendable, CustomStringConvertible {
-    /// The guest CPU, at a site (`symbol+offset`).
-    case guest(site: String)
-    /// The VMM: a host CPU with a cacheable (Normal WB) mapping, sharing the cache with the
-    /// guest's cacheable accesses.
-    case vmm
-    /// A DMA master; a non-coherent one reads and writes memory at the PoC directly, a coherent
-    /// one snoops the cache.
-    case dma(name: String, coherent: Bool)
-
-    /// The observer's name in failures and conditions: `guest`, `vmm`, or the DMA master's.
-    public var observer: String {
-        switch self {
-        case .guest: "guest"
-        case .vmm: "vmm"
-        case .dma(let name, _): name
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .guest(let site): "guest at \(site)"
-        case .vmm: "vmm"
-        case .dma(let name, let coherent): "\(name) (\(coherent ? "coherent" : "non-coherent") DMA)"
-        }
-    }
-}
-
-/// How the cache treats one access, from the effective attribute (Arm ARM B2.7: only Normal
-/// Cacheable memory is allocated into a cache; Device and Non-cacheable go to the PoC).
-public enum CachePolicy: Hashable, Sendable {
-    case nonCacheable
-    case writeThrough(readAllocate: Bool)
-    case writeBack(readAllocate: Bool, writeAllocate: Bool)
-
-    /// The model has one cache level, so the *inner* attribute decides (documented in README).
-    public init(_ attribute: MemoryAttribute) {
-        switch attribute {
-        case .device, .unpredictable:
-            self = .nonCacheable
-        case .taggedNormal:
-            self = .writeBack(readAllocate: true, writeAllocate: true)
-        case .normal(let inner, _):
-            switch inner.cacheability {
-            case .nonCacheable: self = .nonCacheable
-            case .writeThrough: self = .writeThrough(readAllocate: inner.readAllocate)
-            case .writeBack: self = .writeBack(readAllocate: inner.readAllocate, writeAllocate: inner.writeAllocate)
-            }
-        }
-    }
-
-    public var isCacheable: Bool { self != .nonCacheable }
-}
-
 /// One byte with the write that produced it (0: the initial contents).
 public struct VersionedByte: Hashable, Sendable {
     public var value: UInt8
@@ -69,7 +14,10 @@ public struct CacheLine: Hashable, Sendable {
 
 /// A failure the model observed.
 public struct CoherencyFailure: Hashable, Sendable {
-    public enum Kind: String, Sendable, Codable { case staleRead = "stale-read", lostWrite = "lost-write" }
+    public enum Kind: String, Sendable, Codable, CustomStringConvertible {
+        case staleRead = "stale-read", lostWrite = "lost-write"
+        public var description: String { rawValue }
+    }
     public let kind: Kind
     /// stale-read: who read; lost-write: whose write was lost.
     public let observer: String
@@ -108,7 +56,7 @@ public struct MemorySystem: Sendable {
     private var memory: [UInt64: VersionedByte] = [:]
     private var reference: [UInt64: VersionedByte] = [:]
     public private(set) var cache: [UInt64: CacheLine] = [:]
-    private var writers: [Int: Agent] = [:]
+    private var writers: [Int: Observer] = [:]
     private var nextVersion = 1
     public private(set) var failures: [CoherencyFailure] = []
     /// Lines touched by a cacheable access, and by a non-cacheable one (incl. non-coherent DMA).
@@ -128,7 +76,7 @@ public struct MemorySystem: Sendable {
     public func region(of address: UInt64) -> Region? { regions.first { $0.contains(address) } }
 
     /// Lines touched both cacheably and non-cacheably: where eviction timing can matter.
-    public var mismatchedLines: Set<UInt64> { cacheableLines.intersection(nonCacheableLines) }
+    public var candidateLines: Set<UInt64> { cacheableLines.intersection(nonCacheableLines) }
 
     private func atPoC(_ address: UInt64) -> VersionedByte { memory[address] ?? VersionedByte(value: 0, version: 0) }
 
@@ -140,22 +88,22 @@ public struct MemorySystem: Sendable {
 
     /// A read of `size` bytes; returns the little-endian value and records a stale read when any
     /// byte is not the latest write's.
-    public mutating func read(_ address: UInt64, size: Int, policy: CachePolicy, by agent: Agent) -> UInt64 {
-        readBytes(address, count: size, policy: policy, by: agent).enumerated()
+    public mutating func read(_ address: UInt64, size: Int, policy: CachePolicy, by observer: Observer) -> UInt64 {
+        readBytes(address, count: size, policy: policy, by: observer).enumerated()
             .reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
     }
 
     /// A read of `count` bytes as one observation (one stale-read failure at most).
-    public mutating func readBytes(_ address: UInt64, count: Int, policy: CachePolicy, by agent: Agent) -> [UInt8] {
-        let bytes = (0..<UInt64(count)).map { readByte(address + $0, policy: policy, by: agent) }
-        checkStale(address, bytes, by: agent)
+    public mutating func readBytes(_ address: UInt64, count: Int, policy: CachePolicy, by observer: Observer) -> [UInt8] {
+        let bytes = (0..<UInt64(count)).map { readByte(address + $0, policy: policy, by: observer) }
+        checkStale(address, bytes, by: observer)
         return bytes.map(\.value)
     }
 
-    private mutating func readByte(_ address: UInt64, policy: CachePolicy, by agent: Agent) -> VersionedByte {
+    private mutating func readByte(_ address: UInt64, policy: CachePolicy, by observer: Observer) -> VersionedByte {
         let line = Self.line(of: address), offset = Int(address - line)
-        note(line, cacheable: policy.isCacheable || agent.snoops)
-        if let cached = cache[line], policy.isCacheable || agent.snoops { return cached.bytes[offset] }
+        note(line, cacheable: policy.isCacheable || observer.snoops)
+        if let cached = cache[line], policy.isCacheable || observer.snoops { return cached.bytes[offset] }
         switch policy {
         case .writeThrough(readAllocate: true), .writeBack(readAllocate: true, _):
             let filled = fill(line)
@@ -166,25 +114,25 @@ public struct MemorySystem: Sendable {
         }
     }
 
-    public mutating func write(_ address: UInt64, size: Int, value: UInt64, policy: CachePolicy, by agent: Agent) {
-        write(address, bytes: (0..<UInt64(size)).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }, policy: policy, by: agent)
+    public mutating func write(_ address: UInt64, size: Int, value: UInt64, policy: CachePolicy, by observer: Observer) {
+        write(address, bytes: (0..<UInt64(size)).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }, policy: policy, by: observer)
     }
 
     /// One write event (one version) of `bytes` from `address`.
-    public mutating func write(_ address: UInt64, bytes: [UInt8], policy: CachePolicy, by agent: Agent) {
+    public mutating func write(_ address: UInt64, bytes: [UInt8], policy: CachePolicy, by observer: Observer) {
         let version = nextVersion
         nextVersion += 1
-        writers[version] = agent
+        writers[version] = observer
         for (offset, value) in bytes.enumerated() {
             let byte = VersionedByte(value: value, version: version)
-            writeByte(address + UInt64(offset), byte, policy: policy, by: agent)
+            writeByte(address + UInt64(offset), byte, policy: policy, by: observer)
             reference[address + UInt64(offset)] = byte
         }
     }
 
-    private mutating func writeByte(_ address: UInt64, _ byte: VersionedByte, policy: CachePolicy, by agent: Agent) {
+    private mutating func writeByte(_ address: UInt64, _ byte: VersionedByte, policy: CachePolicy, by observer: Observer) {
         let line = Self.line(of: address), offset = Int(address - line)
-        note(line, cacheable: policy.isCacheable || agent.snoops)
+        note(line, cacheable: policy.isCacheable || observer.snoops)
         switch policy {
         case .writeBack(_, let writeAllocate) where cache[line] != nil || writeAllocate:
             var entry = cache[line] ?? fill(line)
@@ -199,7 +147,7 @@ public struct MemorySystem: Sendable {
         case .nonCacheable:
             // A coherent master's write keeps a cached copy coherent (snoop); anyone else's
             // goes to the PoC past the cache.
-            if agent.snoops { cache[line]?.bytes[offset] = byte }
+            if observer.snoops { cache[line]?.bytes[offset] = byte }
             memory[address] = byte
         }
     }
@@ -208,16 +156,16 @@ public struct MemorySystem: Sendable {
         if cacheable { cacheableLines.insert(line) } else { nonCacheableLines.insert(line) }
     }
 
-    private mutating func checkStale(_ address: UInt64, _ bytes: [VersionedByte], by agent: Agent) {
+    private mutating func checkStale(_ address: UInt64, _ bytes: [VersionedByte], by observer: Observer) {
         let stale = bytes.indices.filter { bytes[$0].version != (reference[address + UInt64($0)]?.version ?? 0) }
         guard let first = stale.first else { return }
         let expected = stale.map { reference[address + UInt64($0)]?.value ?? 0 }
         let observed = stale.map { bytes[$0].value }
         let latest = writers[reference[address + UInt64(first)]?.version ?? 0].map { " (written by \($0))" } ?? ""
         failures.append(CoherencyFailure(
-            kind: .staleRead, observer: agent.observer, address: address + UInt64(first),
+            kind: .staleRead, observer: observer.observer, address: address + UInt64(first),
             region: region(of: address)?.name ?? "?",
-            detail: "\(agent) read \(stale.count) stale byte(s) at offsets \(ranges(stale)) of \(hex(address)): saw \(hexDump(observed)), should have been \(hexDump(expected))\(latest)"))
+            detail: "\(observer) read \(stale.count) stale byte(s) at offsets \(ranges(stale)) of \(hex(address)): saw \(hexDump(observed)), should have been \(hexDump(expected))\(latest)"))
     }
 
     // MARK: maintenance and eviction
@@ -236,11 +184,11 @@ public struct MemorySystem: Sendable {
         cache[line]?.dirty = false
         let dirtyWriters = Set(Set(entry.bytes.map(\.version)).compactMap { writers[$0]?.description }).sorted()
         for (version, addresses) in lost.sorted(by: { $0.key < $1.key }) {
-            guard let agent = writers[version] else { continue }
+            guard let observer = writers[version] else { continue }
             failures.append(CoherencyFailure(
-                kind: .lostWrite, observer: agent.observer, address: addresses[0],
+                kind: .lostWrite, observer: observer.observer, address: addresses[0],
                 region: region(of: line)?.name ?? "?",
-                detail: "\(addresses.count) byte(s) that \(agent) wrote at \(hex(addresses[0])) were overwritten when line \(hex(line)) was written back (dirty data from \(dirtyWriters.isEmpty ? "its fill" : dirtyWriters.joined(separator: ", ")))"))
+                detail: "\(addresses.count) byte(s) that \(observer) wrote at \(hex(addresses[0])) were overwritten when line \(hex(line)) was written back (dirty data from \(dirtyWriters.isEmpty ? "its fill" : dirtyWriters.joined(separator: ", ")))"))
         }
     }
 
@@ -253,6 +201,14 @@ public struct MemorySystem: Sendable {
 
     /// A spontaneous eviction: dirty data is written back, the line leaves the cache.
     public mutating func evict(line: UInt64) { cleanAndInvalidate(line: line) }
+
+    /// A decision point: each resident line of `candidates`, in address order, evicted or kept
+    /// as `chooser` says.
+    public mutating func evict(choosingAmong candidates: Set<UInt64>, with chooser: EvictionChooser) {
+        for line in candidates.sorted() where cache[line] != nil {
+            if chooser.nextChoice() { evict(line: line) }
+        }
+    }
 
     /// The hypervisor's clean+invalidate of the whole VM to PoC (`stage2_flush_vm`,
     /// `__flush_dcache_area` on every page).
@@ -273,14 +229,6 @@ public struct MemorySystem: Sendable {
     /// Bytes at the PoC (what a non-coherent observer would see), for the final state.
     public func memoryContents(_ region: Region) -> [UInt8] {
         (0..<region.size).map { atPoC(region.base + $0).value }
-    }
-}
-
-extension Agent {
-    /// Coherent DMA snoops the cache (and the VMM shares it).
-    var snoops: Bool {
-        if case .dma(_, true) = self { return true }
-        return false
     }
 }
 

@@ -18,7 +18,7 @@ public enum RunDiff {
     /// The outcome and counts a regression is about, each as a comparable string.
     static func fields(_ report: RunReport) -> [(String, String)] {
         let outcome = report.outcome, traps = report.traps
-        let failures = outcome.failures.map { "\($0.kind) \($0.observer) \($0.address) in \($0.schedules)" }
+        let failures = outcome.failures.map { "\($0.kind.rawValue) \($0.observer) \($0.address) in \($0.schedules)" }
             .sorted().joined(separator: "; ")
         let conditions = outcome.conditions.map { "\($0.condition): \($0.observation) \($0.positive) \($0.negative)" }
             .sorted().joined(separator: "; ")

@@ -108,7 +108,7 @@ public enum SuiteRun {
         if report.outcome.states.isEmpty { return "-" }
         if report.outcome.failures.isEmpty { return "coherent" }
         let total = report.outcome.schedules.explored
-        return Set(report.outcome.failures.map { "\($0.kind) \($0.schedules == total ? "Always" : "Sometimes")" })
+        return Set(report.outcome.failures.map { "\($0.kind.rawValue) \($0.schedules == total ? "Always" : "Sometimes")" })
             .sorted().joined(separator: ", ")
     }
 }

@@ -17,9 +17,9 @@ extension RunReport {
             lines.append("    \(register.padding(toLength: 15, withPad: " ", startingAt: 0)) \(count)")
         }
         for event in traps.events.prefix(Self.eventsShown) {
-            let arrow = event.direction == "read" ? "->" : "<-"
-            let rewritten = event.direction == "write" && event.loaded != event.value ? " (loaded \(event.loaded))" : ""
-            lines.append("    \(event.site): \(event.register) \(arrow) \(event.value)\(rewritten) [\(event.path)]")
+            let arrow = event.direction == .read ? "->" : "<-"
+            let rewritten = event.direction == .write && event.loaded != event.value ? " (loaded \(event.loaded))" : ""
+            lines.append("    \(event.site): \(event.register) \(arrow) \(event.value)\(rewritten) [\(event.path.rawValue)]")
         }
         if traps.events.count > Self.eventsShown {
             lines.append("    ... \(traps.events.count - Self.eventsShown) more (--json has them all)")
@@ -38,7 +38,7 @@ extension RunReport {
             lines.append("  schedules: \(outcome.schedules.explored) explored\(outcome.schedules.cutShort ? " (cut short at the cap of \(outcome.schedules.cap))" : ""), \(outcome.states.count) final state(s)")
             if outcome.failures.isEmpty { lines.append("  coherent in every schedule") }
             for failure in outcome.failures {
-                lines.append("  \(failure.kind) by \(failure.observer) at \(failure.address) (\(failure.region)) in \(failure.schedules) schedule(s): \(failure.detail)")
+                lines.append("  \(failure.kind.rawValue) by \(failure.observer) at \(failure.address) (\(failure.region)) in \(failure.schedules) schedule(s): \(failure.detail)")
             }
             for verdict in outcome.conditions {
                 lines.append("  Observation \(verdict.condition) \(verdict.observation) \(verdict.positive) \(verdict.negative): \(verdict.holds ? "as expected" : "NOT as expected")")

@@ -109,14 +109,12 @@ extension Manifest {
         try root.rejectUnknownKeys(allowed: ["description", "image", "run", "memory", "virtual_window", "observed",
                                              "dma", "host", "expect", "migrate"])
         description = try root.optional("description") ?? ""
-
         let image = try root.table("image")
         try image.rejectUnknownKeys(allowed: ["text", "entry"])
         textAddress = try image.uint64("text")
         entry = try image.optional("entry") ?? "_start"
         entryField = FieldLocation(file: image.file, line: image["entry"]?.line ?? image.line,
                                    field: image.fieldPath("entry"))
-
         let run = try root.optional("run", as: TOMLTable.self)
         try run?.rejectUnknownKeys(allowed: ["budget", "timeout_ms", "stack", "schedule_cap"])
         scheduleCap = Int(try run?.optional("schedule_cap", as: UInt64.self) ?? UInt64(Self.defaultScheduleCap))
@@ -124,20 +122,39 @@ extension Manifest {
         if let run, budget == 0 { throw run.fieldError("budget", "must be at least 1 instruction") }
         timeoutMilliseconds = Int(try run?.optional("timeout_ms", as: UInt64.self) ?? UInt64(Self.defaultTimeoutMilliseconds))
         stack = try run?.optional("stack")
+        (memory, virtualWindows) = try Self.memory(root)
+        let observed = try Self.observed(root, notOverlapping: memory + virtualWindows), dma = try Self.dma(root)
+        var host: [HostAction] = []
+        for table in try root.arrayOfTables("host") {
+            host.append(try Self.hostAction(table, observed: observed, dma: dma))
+        }
+        (self.observed, self.dma, self.host) = (observed, dma, host)
+        var migrations: [Migration] = [], expectations: [Expectation] = []
+        for table in try root.arrayOfTables("migrate") { migrations.append(try Self.migration(table)) }
+        for table in try root.arrayOfTables("expect") { expectations.append(try Self.expectation(table)) }
+        (self.migrations, self.expectations) = (migrations, expectations)
+        if !memory.contains(where: { $0.contains(textAddress) }) {
+            throw image.fieldError("text", "\(hex(textAddress)) lies in no [[memory]] region")
+        }
+    }
 
-        memory = []
-        virtualWindows = []
+    private static func memory(_ root: TOMLTable) throws(FormatError) -> ([MemoryRegion], [MemoryRegion]) {
+        var memory: [MemoryRegion] = [], windows: [MemoryRegion] = []
         let regions = try root.arrayOfTables("memory")
         if regions.isEmpty { throw root.fieldError("memory", "at least one [[memory]] region is needed") }
         for table in regions {
-            memory.append(try Self.region(table, notOverlapping: memory))
+            memory.append(try region(table, notOverlapping: memory))
         }
         for table in try root.arrayOfTables("virtual_window") {
-            virtualWindows.append(try Self.region(table, notOverlapping: memory + virtualWindows))
+            windows.append(try region(table, notOverlapping: memory + windows))
         }
-        observed = []
+        return (memory, windows)
+    }
+
+    private static func observed(_ root: TOMLTable, notOverlapping others: [MemoryRegion]) throws(FormatError) -> [ObservedRegion] {
+        var observed: [ObservedRegion] = []
         for table in try root.arrayOfTables("observed") {
-            let region = try Self.region(table, notOverlapping: memory + virtualWindows
+            let region = try region(table, notOverlapping: others
                 + observed.map { MemoryRegion(name: $0.name, base: $0.base, size: $0.size) }, extraKeys: ["kind", "init"])
             let kindName = try table.string("kind")
             guard let kind = RegionKind(rawValue: kindName) else {
@@ -148,7 +165,11 @@ extension Manifest {
             observed.append(ObservedRegion(name: region.name, kind: kind, base: region.base, size: region.size,
                                            initial: UInt8(initial)))
         }
-        dma = []
+        return observed
+    }
+
+    private static func dma(_ root: TOMLTable) throws(FormatError) -> [DMAMaster] {
+        var dma: [DMAMaster] = []
         for table in try root.arrayOfTables("dma") {
             try table.rejectUnknownKeys(allowed: ["name", "coherent"])
             let master = DMAMaster(name: try table.string("name"), coherent: try table.bool("coherent"))
@@ -157,40 +178,32 @@ extension Manifest {
             }
             dma.append(master)
         }
-        host = []
-        for table in try root.arrayOfTables("host") {
-            host.append(try Self.hostAction(table, observed: observed, dma: dma))
-        }
-        migrations = []
-        for table in try root.arrayOfTables("migrate") {
-            try table.rejectUnknownKeys(allowed: ["at", "to"])
-            let at = try table.uint64("at")
-            if at == 0 || at > 0xFFFF { throw table.fieldError("at", "a sync point is hvc #1 to #65535") }
-            let to = try table.string("to")
-            guard to == "fwb" || to == "non-fwb" else { throw table.fieldError("to", "'\(to)' is not fwb or non-fwb") }
-            migrations.append(Migration(at: Int(at), toFWB: to == "fwb"))
-        }
-        expectations = []
-        for table in try root.arrayOfTables("expect") {
-            try table.rejectUnknownKeys(allowed: ["policy", "policies", "condition", "reason", "xfail"])
-            var policies = try table.array("policies", of: String.self)
-            if let single = try table.optional("policy", as: String.self) { policies.append(single) }
-            if policies.isEmpty { throw table.fieldError("policies", "name at least one policy") }
-            let text = try table.string("condition")
-            let condition: Condition
-            do {
-                condition = try Condition(parsing: text)
-            } catch {
-                throw table.fieldError("condition", error.description)
-            }
-            let reason = try table.string("reason")
-            expectations.append(Expectation(policies: policies, condition: condition, reason: reason,
-                                            xfail: try table.optional("xfail"), line: table["condition"]?.line ?? table.line))
-        }
+        return dma
+    }
 
-        if !memory.contains(where: { $0.contains(textAddress) }) {
-            throw image.fieldError("text", "\(hex(textAddress)) lies in no [[memory]] region")
+    private static func migration(_ table: TOMLTable) throws(FormatError) -> Migration {
+        try table.rejectUnknownKeys(allowed: ["at", "to"])
+        let at = try table.uint64("at")
+        if at == 0 || at > 0xFFFF { throw table.fieldError("at", "a sync point is hvc #1 to #65535") }
+        let to = try table.string("to")
+        guard to == "fwb" || to == "non-fwb" else { throw table.fieldError("to", "'\(to)' is not fwb or non-fwb") }
+        return Migration(at: Int(at), toFWB: to == "fwb")
+    }
+
+    private static func expectation(_ table: TOMLTable) throws(FormatError) -> Expectation {
+        try table.rejectUnknownKeys(allowed: ["policy", "policies", "condition", "reason", "xfail"])
+        var policies = try table.array("policies", of: String.self)
+        if let single = try table.optional("policy", as: String.self) { policies.append(single) }
+        if policies.isEmpty { throw table.fieldError("policies", "name at least one policy") }
+        let text = try table.string("condition")
+        let condition: Condition
+        do {
+            condition = try Condition(parsing: text)
+        } catch {
+            throw table.fieldError("condition", error.description)
         }
+        return Expectation(policies: policies, condition: condition, reason: try table.string("reason"),
+                           xfail: try table.optional("xfail"), line: table["condition"]?.line ?? table.line)
     }
 
     private static func hostAction(_ table: TOMLTable, observed: [ObservedRegion], dma: [DMAMaster]) throws(FormatError) -> HostAction {

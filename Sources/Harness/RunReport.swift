@@ -1,9 +1,20 @@
 import AArch64
+import Coherency
 import Formats
 import Foundation
 import Hypervisor
 
-/// How a run ended. A guest's misbehaviour (a fault, never ending) is an outcome, not an error.
+/// How one execution of the guest ended. A guest's misbehaviour (a fault, never ending) is an
+/// outcome, not an error.
+public struct RunEnding: Sendable, Equatable {
+    public var status: Outcome.Status
+    public var exitStatus: UInt64?
+    public var fault: GuestFault?
+    public var message: String
+}
+
+/// What a run record says of a run: how it ended, and what the exploration of its eviction
+/// schedules found.
 public struct Outcome: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
         /// The guest signalled the end of its run (`hvc #0`).
@@ -36,61 +47,25 @@ public struct Outcome: Codable, Sendable, Equatable {
     /// Live migrations done during the run.
     public var migrations: [String] = []
 
-    public init(status: Status, exitStatus: UInt64?, fault: GuestFault?, message: String) {
-        self.status = status
-        self.exitStatus = exitStatus
-        self.fault = fault
-        self.message = message
+    public init(ending: RunEnding) {
+        status = ending.status
+        exitStatus = ending.exitStatus
+        fault = ending.fault
+        message = ending.message
+    }
+
+    /// The exploration's findings, recorded.
+    public mutating func record(_ exploration: ExplorationOutcome) {
+        schedules = exploration.schedules
+        states = exploration.states
+        failures = exploration.failures
+        conditions = exploration.conditions
     }
 
     enum CodingKeys: String, CodingKey {
         case status, exitStatus = "exit_status", fault, message, schedules, states, failures, conditions, unpredictable,
              migrations
     }
-}
-
-public struct ScheduleSummary: Codable, Sendable, Equatable {
-    public var explored: Int
-    /// True when the cap stopped the exploration before every schedule ran.
-    public var cutShort: Bool
-    public var cap: Int
-    /// The lines whose eviction timing was explored: touched both cacheably and not.
-    public var candidateLines: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case explored, cutShort = "cut_short", cap, candidateLines = "candidate_lines"
-    }
-}
-
-public struct StateSummary: Codable, Sendable, Equatable {
-    public var schedules: Int
-    /// Host read label -> the bytes it saw, hex.
-    public var observations: [String: String]
-    public var failures: [String]
-}
-
-public struct FailureSummary: Codable, Sendable, Equatable {
-    /// `stale-read` or `lost-write`.
-    public var kind: String
-    /// Who read stale data, or whose write was lost.
-    public var observer: String
-    public var address: String
-    public var region: String
-    public var schedules: Int
-    /// Which bytes, what they were and should have been, or who overwrote them (first seen).
-    public var detail: String
-}
-
-public struct ConditionVerdict: Codable, Sendable, Equatable {
-    public var condition: String
-    public var policy: String
-    /// `Always`, `Sometimes` or `Never`: how often the predicate held.
-    public var observation: String
-    public var positive: Int
-    public var negative: Int
-    /// Whether the condition (exists / ~exists / forall) holds: the expectation is met.
-    public var holds: Bool
-    public var reason: String
 }
 
 /// A guest exception or bad access that ended the run, named by kind and guest site.
@@ -133,10 +108,10 @@ public struct SyncPoint: Codable, Sendable, Equatable {
 public struct TrapSummary: Codable, Sendable, Equatable {
     public struct Event: Codable, Sendable, Equatable {
         public var register: String
-        public var direction: String
+        public var direction: TrappedAccess.Direction
         public var value: String
         public var loaded: String
-        public var path: String
+        public var path: ExitPath
         public var stage2Flush: Bool
         public var site: String
         public var pc: String
@@ -170,8 +145,8 @@ public struct TrapSummary: Codable, Sendable, Equatable {
         exits = log.fullExits
         stage2Flushes = log.stage2Flushes
         events = log.accesses.map {
-            Event(register: $0.name, direction: $0.direction.rawValue, value: hex64($0.value),
-                  loaded: hex64($0.loaded), path: $0.path.rawValue, stage2Flush: $0.stage2Flush,
+            Event(register: $0.name, direction: $0.direction, value: hex64($0.value),
+                  loaded: hex64($0.loaded), path: $0.path, stage2Flush: $0.stage2Flush,
                   site: $0.site, pc: hex($0.pc))
         }
     }

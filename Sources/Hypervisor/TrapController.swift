@@ -12,7 +12,8 @@ public enum ExitPath: String, CaseIterable, Sendable, Codable {
 /// registers it wrote, and the decision for every trapped access. Pure: the harness asks, the
 /// controller answers, nothing here touches an emulator.
 public struct TrapController: Sendable {
-    public let policy: Policy
+    /// The policy in force: the one owner of it for a run (a migration changes it here).
+    public private(set) var policy: Policy
     /// HCR_EL2.TVM as it stands now.
     public private(set) var tvm: Bool
     /// The guest's own values of the VM registers it wrote (what it reads back under TRVM).
@@ -86,6 +87,11 @@ public struct TrapController: Sendable {
         stage2Flushes += 1
         if policy.trap == .untilCachesOn { tvm = true }
         return SetWayDecision(path: .fullExit, stage2Flush: true)
+    }
+
+    /// The VM moved to a host with (or without) FWB: the same policy there.
+    public mutating func migrate(toFWB: Bool) {
+        policy = policy.migrated(toFWB: toFWB)
     }
 
     /// SCTLR_EL1.M and .C both set: `vcpu_has_cache_enabled`.

@@ -9,7 +9,7 @@ import Testing
 @Suite struct MemorySystemTests {
     static let fb = MemorySystem.Region(name: "fb", base: 0x1000, size: 0x1000)
     static let wb = CachePolicy.writeBack(readAllocate: true, writeAllocate: true)
-    static let guest = Agent.guest(site: "loop")
+    static let guest = Observer.guest(site: "loop")
 
     func system() -> MemorySystem { MemorySystem(regions: [Self.fb]) }
 
@@ -66,7 +66,7 @@ import Testing
     @Test func nonCoherentDMANeedsACleanCoherentDMASnoops() {
         var m = system()
         m.write(0x1100, size: 8, value: 0x5A5A, policy: Self.wb, by: Self.guest)
-        let device = Agent.dma(name: "nic", coherent: false)
+        let device = Observer.dma(name: "nic", coherent: false)
         _ = m.read(0x1100, size: 8, policy: .nonCacheable, by: device)
         #expect(m.failures.map(\.observer) == ["nic"])
         var cleaned = system()
@@ -93,12 +93,12 @@ import Testing
         #expect(m.read(0x103C, size: 8, policy: Self.wb, by: .vmm) == 0x0807_0605_0403_0201)
     }
 
-    @Test func mismatchedLinesAreThoseTouchedBothWays() {
+    @Test func candidateLinesAreThoseTouchedBothWays() {
         var m = system()
         _ = m.read(0x1000, size: 8, policy: Self.wb, by: .vmm)
         m.write(0x1000, size: 8, value: 1, policy: .nonCacheable, by: Self.guest)
         m.write(0x1080, size: 8, value: 1, policy: .nonCacheable, by: Self.guest)
-        #expect(m.mismatchedLines == [0x1000])
+        #expect(m.candidateLines == [0x1000])
     }
 
     @Test func setWayNamesLinesByPABits12To6() {
@@ -113,8 +113,8 @@ import Testing
     /// Two decision points give four schedules, each run once.
     @Test func everyChoiceSequenceRunsOnce() {
         var seen: [[Bool]] = []
-        let result = ScheduleExplorer.explore(cap: 100) { schedule -> Int in
-            let a = schedule.nextChoice(), b = schedule.nextChoice()
+        let result = ScheduleExplorer.explore(cap: 100) { chooser -> Int in
+            let a = chooser.nextChoice(), b = chooser.nextChoice()
             seen.append([a, b])
             return (a ? 2 : 0) + (b ? 1 : 0)
         }
@@ -126,16 +126,16 @@ import Testing
 
     /// A choice can open further decision points (here: evicting first makes a second choice).
     @Test func choicesThatOpenMoreChoicesAreFollowed() {
-        let result = ScheduleExplorer.explore(cap: 100) { schedule -> String in
-            schedule.nextChoice() ? (schedule.nextChoice() ? "ee" : "ek") : "k"
+        let result = ScheduleExplorer.explore(cap: 100) { chooser -> String in
+            chooser.nextChoice() ? (chooser.nextChoice() ? "ee" : "ek") : "k"
         }
         #expect(result.explored == 3)
         #expect(Set(result.states.map(\.state)) == ["k", "ek", "ee"])
     }
 
     @Test func theCapCutsExplorationShortAndSaysSo() {
-        let result = ScheduleExplorer.explore(cap: 5) { schedule -> Int in
-            (0..<4).map { _ in schedule.nextChoice() ? 1 : 0 }.reduce(0, +)
+        let result = ScheduleExplorer.explore(cap: 5) { chooser -> Int in
+            (0..<4).map { _ in chooser.nextChoice() ? 1 : 0 }.reduce(0, +)
         }
         #expect(result.explored == 5)
         #expect(result.cutShort)
@@ -143,9 +143,9 @@ import Testing
 }
 
 @Suite struct ConditionTests {
-    static let stale = FinalState(observations: [], failures: [.init(kind: .staleRead, observer: "vmm", region: "fb", address: 0x10)],
-                                  guestTypes: ["fb": ["normal-nc"]])
-    static let clean = FinalState(observations: [], failures: [], guestTypes: ["fb": ["normal-wb"]])
+    static let stale = FinalState(hostReads: [], failures: [.init(kind: .staleRead, observer: "vmm", region: "fb", address: 0x10)],
+                                  guestTypes: ["fb": [.normalNC]])
+    static let clean = FinalState(hostReads: [], failures: [], guestTypes: ["fb": [.normalWB]])
 
     @Test func parseAndPrint() throws {
         #expect(try Condition(parsing: "exists stale-read(vmm, fb)").description == "exists stale-read(vmm, fb)")

@@ -43,7 +43,7 @@ import Testing
         #expect(fault.site == "bad")
         #expect(fault.address == "0x10000000")
         #expect(fault.instruction == "ldr x2, [x1]")
-        #expect(fault.detail == "unmappedRead of VA 0x10000000: no memory region of the platform covers it")
+        #expect(fault.detail == "unmapped-read of VA 0x10000000: no memory region of the platform covers it")
     }
 
     @Test func anUndefinedInstructionNamesTheSite() throws {

@@ -16,12 +16,12 @@ import Testing
         #expect(report.outcome.schedules.explored == 9)
         #expect(!report.outcome.schedules.cutShort)
         #expect(report.outcome.schedules.candidateLines == ["0x50000000"])
-        #expect(report.outcome.failures.map(\.kind) == ["stale-read"])
+        #expect(report.outcome.failures.map(\.kind) == [.staleRead])
         let stale = try #require(report.outcome.failures.first)
         #expect(stale.observer == "vmm" && stale.address == "0x50000000" && stale.schedules == 3)
         #expect(stale.detail.contains("should have been 22 22"))
         #expect(report.outcome.conditions.allSatisfy { $0.holds })
-        #expect(report.outcome.conditions.first?.observation == "Sometimes")
+        #expect(report.outcome.conditions.first?.observation == .sometimes)
     }
 
     /// After the rewrite (or with FWB) every access to the framebuffer is Write-Back: no line is
@@ -31,7 +31,7 @@ import Testing
         let report = try Fixtures.run(shipped: "framebuffer-nc", policy)
         #expect(report.outcome.schedules.explored == 1)
         #expect(report.outcome.failures.isEmpty)
-        #expect(report.outcome.conditions.map(\.observation) == ["Never", "Never"])
+        #expect(report.outcome.conditions.map(\.observation) == [.never, .never])
     }
 
     /// rfc-2015: the guest's (rewritten) WB writes leave line L dirty. Before the doorbell's
@@ -40,7 +40,7 @@ import Testing
     @Test func nonCoherentDMAIsStaleAfterTheRewrite() throws {
         let rfc = try Fixtures.run(shipped: "dma-noncoherent", .rfc2015)
         #expect(rfc.outcome.schedules.explored == 4)
-        #expect(rfc.outcome.failures.map { [$0.kind, $0.observer, $0.address] } == [["stale-read", "dev", "0x50000000"]])
+        #expect(rfc.outcome.failures.map { [$0.kind.rawValue, $0.observer, $0.address] } == [["stale-read", "dev", "0x50000000"]])
         #expect(rfc.outcome.failures.first?.schedules == 3)
         // kvm-2015: S1 NC x S2 WB = NC, nothing cacheable touches the buffer: one schedule.
         let kvm = try Fixtures.run(shipped: "dma-noncoherent", .kvm2015)
@@ -52,7 +52,7 @@ import Testing
     @Test func cleaningBeforeTheDoorbellIsCoherent() throws {
         let report = try Fixtures.run(shipped: "dma-noncoherent-cvac", .rfc2015)
         #expect(report.outcome.failures.isEmpty)
-        #expect(report.outcome.conditions.map(\.observation) == ["Never"])
+        #expect(report.outcome.conditions.map(\.observation) == [.never])
     }
 
     /// The lost write: the VMM's reply at sync 2 dirties line 0x50000000, which still holds the
@@ -60,7 +60,7 @@ import Testing
     /// goes to memory, and a later write-back of the line overwrites it.
     @Test func aDirtyVMMLineLosesTheGuestsDeviceWrite() throws {
         let report = try Fixtures.run(shipped: "mmu-off-writes", .kvm2015)
-        let lost = report.outcome.failures.filter { $0.kind == "lost-write" }
+        let lost = report.outcome.failures.filter { $0.kind == .lostWrite }
         let status = try #require(lost.first { $0.address == "0x50000010" })
         #expect(status.observer == "guest")
         #expect(status.detail.hasPrefix("8 byte(s) that guest at status wrote at 0x50000010 were overwritten when line 0x50000000 was written back"))

@@ -8,7 +8,7 @@ import Testing
 /// construction (read from their sources and symbols), never from a previous run.
 @Suite struct HypervisorRunTests {
     static func run(_ loaded: LoadedSnippet, _ policy: Policy) throws -> RunReport {
-        try GuestRun(loaded, options: RunOptions(policy: policy)).run()
+        try GuestExecution(loaded, options: RunOptions(policy: policy)).run()
     }
 
     /// `switch_mm` runs SWITCHES times (once before the MMU is on); each call writes TTBR0_EL1
@@ -87,7 +87,7 @@ import Testing
         #expect(plain.traps.byRegister == ["MAIR_EL1": 1])
         let shadowed = try Self.run(readback, .rfc2015.variant("trvm=on") { $0.trvm = true })
         #expect(shadowed.outcome.exitStatus == 0)
-        #expect(shadowed.traps.events.map(\.direction) == ["write", "read"])
+        #expect(shadowed.traps.events.map(\.direction) == [.write, .read])
         #expect(shadowed.traps.events[1].value == "0x000000ff440c0400")
         #expect(shadowed.traps.events[1].loaded == "0x000000ffffffffff")
         let untouched = try Self.run(readback, .kvm2015)

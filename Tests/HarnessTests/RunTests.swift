@@ -106,7 +106,7 @@ import Testing
     @Test func linux2015BootTrapsExactly() throws {
         let snippet = try Snippet(path: Fixtures.guestImages.appendingPathComponent("linux-2015-mmu-on").path)
         let loaded = try Fixtures.load(snippet)
-        let report = try GuestRun(loaded, options: RunOptions()).run()
+        let report = try GuestExecution(loaded, options: RunOptions()).run()
         #expect(report.outcome.status == .completed)
         #expect(report.outcome.exitStatus == 0)
         #expect(report.traps.byRegister == ["MAIR_EL1": 1, "TCR_EL1": 1, "TTBR0_EL1": 1, "TTBR1_EL1": 1, "SCTLR_EL1": 2])

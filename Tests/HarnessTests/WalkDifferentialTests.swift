@@ -18,7 +18,7 @@ import Unicorn
     @Test func everyLoadReachesThePAOurWalkComputes() throws {
         let snippet = try Snippet(path: Fixtures.guestImages.appendingPathComponent("walk-differential").path)
         let loaded = try Fixtures.load(snippet)
-        let run = try GuestRun(loaded, options: RunOptions())
+        let run = try GuestExecution(loaded, options: RunOptions())
         let report = try run.run()
         #expect(report.outcome.status == .completed)
         #expect(report.outcome.exitStatus == 0)
