@@ -18,10 +18,11 @@ public struct AttributeExplanation: Hashable, Sendable, CustomStringConvertible 
     /// stages are taken as Inner Shareable, the value Linux and KVM map ordinary memory with,
     /// unless given; Device and Non-cacheable results are Outer Shareable regardless.
     public static func explain(
-        stage1: UInt8, stage2: UInt8, fwb: Bool,
+        stage1: UInt8, stage2: UInt8, fwb: Bool, features: CPUFeatures = [],
         stage1Shareability: Shareability = .innerShareable, stage2Shareability: Shareability = .innerShareable
     ) -> AttributeExplanation {
-        let stage1Attributes = Stage1Attributes(attribute: MemoryAttribute(mairByte: stage1), shareability: stage1Shareability)
+        let stage1Attributes = Stage1Attributes(attribute: MemoryAttribute(mairByte: stage1, features: features),
+                                                shareability: stage1Shareability)
         let stage2Attributes = Stage2Attributes(memAttr: stage2, fwb: fwb, shareability: stage2Shareability)
         return AttributeExplanation(
             stage1Byte: stage1,
@@ -54,16 +55,14 @@ public struct AttributeExplanation: Hashable, Sendable, CustomStringConvertible 
 ///
 /// `type` is `device` or `normal` (Tagged Normal is `normal`); `device` is the subtype or null;
 /// `inner`/`outer` are `nc`, `wt`, `wb` or null; `shareability` is `outer`, `inner`, `non`.
-/// An UNPREDICTABLE row has `unpredictable` true, null `device`, `inner`, `outer` and
-/// `shareability`, and a best-effort `type` taken from the stage 1 byte's region: `device` for
-/// `0b0000xxxx`, `normal` otherwise. For an unpredictable stage 1 byte that is the region of its
-/// encoding; for a reserved stage 2 value it is what stage 1 would impose, since a Device
-/// stage 1 yields Device in every defined combination with a Normal or NC stage 2.
+/// An UNPREDICTABLE row has `unpredictable` true and null `type`, `device`, `inner`, `outer`
+/// and `shareability`: nothing a script could read as a defined result.
 public struct CombiningTableEntry: Codable, Hashable, Sendable {
     public let s1: Int
     public let s2: Int
     public let fwb: Bool
-    public let type: String
+    /// `device` or `normal`; null when UNPREDICTABLE.
+    public let type: String?
     public let device: String?
     public let inner: String?
     public let outer: String?
@@ -92,9 +91,7 @@ public struct CombiningTableEntry: Codable, Hashable, Sendable {
         case .unpredictable:
             unpredictable = true
             shareability = nil
-            (device, inner, outer) = (nil, nil, nil)
-            let stage1IsDeviceRegion = explanation.stage1Byte >> 4 == 0
-            type = stage1IsDeviceRegion ? "device" : "normal"
+            (type, device, inner, outer) = (nil, nil, nil, nil)
         }
     }
 
@@ -104,11 +101,12 @@ public struct CombiningTableEntry: Codable, Hashable, Sendable {
 
     /// Every row: FWB = 0 then 1, stage 1 byte 0x00...0xFF, stage 2 MemAttr 0x0...0xF
     /// (with FWB = 1, values with MemAttr[3] set are reserved rows; see `Stage2MemoryAttribute`).
-    public static func allEntries() -> [CombiningTableEntry] {
+    public static func allEntries(features: CPUFeatures = []) -> [CombiningTableEntry] {
         [false, true].flatMap { fwb in
             (0...255).flatMap { stage1 in
                 (0...15).map { stage2 in
-                    CombiningTableEntry(explanation: .explain(stage1: UInt8(stage1), stage2: UInt8(stage2), fwb: fwb))
+                    CombiningTableEntry(explanation: .explain(stage1: UInt8(stage1), stage2: UInt8(stage2), fwb: fwb,
+                                                              features: features))
                 }
             }
         }

@@ -11,6 +11,8 @@ public protocol TranslationRegisterReader {
 /// The registers a stage 1 translation depends on.
 public struct TranslationRegisters: Hashable, Sendable {
     public var sctlr, tcr, ttbr0, ttbr1, mair, hcr: UInt64
+    /// The PE's features, for decoding MAIR bytes.
+    public var features: CPUFeatures = []
 
     public init(sctlr: UInt64, tcr: UInt64, ttbr0: UInt64, ttbr1: UInt64, mair: UInt64, hcr: UInt64 = 0) {
         self.sctlr = sctlr
@@ -27,7 +29,8 @@ public struct TranslationRegisters: Hashable, Sendable {
     }
 
     public var stage1: Stage1Walker {
-        Stage1Walker(tcrEL1: tcr, ttbr0EL1: ttbr0, ttbr1EL1: ttbr1, sctlrEL1: sctlr, mairEL1: mair, hcrEL2: hcr)
+        Stage1Walker(tcrEL1: tcr, ttbr0EL1: ttbr0, ttbr1EL1: ttbr1, sctlrEL1: sctlr, mairEL1: mair, hcrEL2: hcr,
+                     features: features)
     }
 }
 

@@ -161,11 +161,14 @@ public enum UnpredictableReason: Hashable, Sendable, CustomStringConvertible {
     case reservedDevice
     /// `0bxxxx0000` with `xxxx` other than `0100`, `1010`, `1111`: UNPREDICTABLE.
     case reservedNormal
+    /// `0xF0`: Tagged Normal with FEAT_MTE2; UNPREDICTABLE without it.
+    case taggedWithoutMTE
 
     /// The feature whose presence would give the encoding a meaning, if any.
     public var requiredFeature: String? {
         switch self {
         case .deviceWithXSZero, .normalWithXSZero: "FEAT_XS"
+        case .taggedWithoutMTE: "FEAT_MTE2"
         case .reservedDevice, .reservedNormal: nil
         }
     }
@@ -180,6 +183,8 @@ public enum UnpredictableReason: Hashable, Sendable, CustomStringConvertible {
             "0b0000dd1x is UNPREDICTABLE"
         case .reservedNormal:
             "0bxxxx0000 other than 0x40, 0xA0, 0xF0 is UNPREDICTABLE"
+        case .taggedWithoutMTE:
+            "Tagged Normal if FEAT_MTE2 is implemented, otherwise UNPREDICTABLE"
         }
     }
 }
@@ -199,7 +204,9 @@ public enum MemoryAttribute: Hashable, Sendable, CustomStringConvertible {
     /// A byte without an architecturally fixed meaning (on a PE without FEAT_XS).
     case unpredictable(UInt8, UnpredictableReason)
 
-    public init(mairByte byte: UInt8) {
+    /// Decodes `byte` on a PE with `features`: the FEAT_XS forms and 0xF0 have a meaning only
+    /// when their feature is implemented (ID_AA64ISAR1_EL1.XS, ID_AA64PFR1_EL1.MTE >= 2).
+    public init(mairByte byte: UInt8, features: CPUFeatures = []) {
         switch (NormalCacheAttribute(nibble: byte >> 4), NormalCacheAttribute(nibble: byte & 0xF)) {
         case let (outer?, inner?):
             self = .normal(inner: inner, outer: outer)
@@ -208,15 +215,18 @@ public enum MemoryAttribute: Hashable, Sendable, CustomStringConvertible {
             let type = DeviceType(dd: byte >> 2)
             switch byte & 0b11 {
             case 0b00: self = .device(type)
-            case 0b01: self = .unpredictable(byte, .deviceWithXSZero(type))
+            case 0b01: self = features.contains(.xs) ? .device(type) : .unpredictable(byte, .deviceWithXSZero(type))
             default: self = .unpredictable(byte, .reservedDevice)
             }
         case (.some, nil):
             // Low nibble 0b0000 with a non-zero high nibble: 0bxxxx0000.
             switch byte {
+            case 0x40 where features.contains(.xs): self = .normal(inner: .nonCacheable, outer: .nonCacheable)
+            case 0xA0 where features.contains(.xs):
+                self = .normal(inner: .writeThroughReadAllocate, outer: .writeThroughReadAllocate)
             case 0x40: self = .unpredictable(byte, .normalWithXSZero(.nonCacheable))
             case 0xA0: self = .unpredictable(byte, .normalWithXSZero(.writeThroughReadAllocate))
-            case 0xF0: self = .taggedNormal
+            case 0xF0: self = features.contains(.mte2) ? .taggedNormal : .unpredictable(byte, .taggedWithoutMTE)
             default: self = .unpredictable(byte, .reservedNormal)
             }
         }
@@ -263,6 +273,11 @@ public struct MAIR: RawRepresentable, Hashable, Sendable, CustomStringConvertibl
     public subscript(attrIndx attrIndx: Int) -> MemoryAttribute {
         get { MemoryAttribute(mairByte: byte(attrIndx: attrIndx)) }
         set { self = replacingByte(attrIndx: attrIndx, with: newValue.encoding) }
+    }
+
+    /// The attribute selected by `attrIndx` on a PE with `features`.
+    public func attribute(attrIndx: Int, features: CPUFeatures) -> MemoryAttribute {
+        MemoryAttribute(mairByte: byte(attrIndx: attrIndx), features: features)
     }
 
     /// The raw Attr<attrIndx> byte.

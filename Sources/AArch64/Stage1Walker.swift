@@ -55,10 +55,12 @@ public struct Stage1Walker: Hashable, Sendable {
     public let hcrEL2: UInt64
     /// ID_AA64MMFR0_EL1.PARange: the implemented physical address size.
     public let physicalAddressRange: PhysicalAddressSize
+    /// The features MAIR bytes are decoded with.
+    public let features: CPUFeatures
 
     public init(
         tcrEL1: UInt64, ttbr0EL1: UInt64, ttbr1EL1: UInt64, sctlrEL1: UInt64, mairEL1: UInt64,
-        hcrEL2: UInt64 = 0, physicalAddressRange: PhysicalAddressSize = .bits48
+        hcrEL2: UInt64 = 0, physicalAddressRange: PhysicalAddressSize = .bits48, features: CPUFeatures = []
     ) {
         self.tcrEL1 = tcrEL1
         self.ttbr0EL1 = ttbr0EL1
@@ -67,6 +69,7 @@ public struct Stage1Walker: Hashable, Sendable {
         self.mair = MAIR(rawValue: mairEL1)
         self.hcrEL2 = hcrEL2
         self.physicalAddressRange = physicalAddressRange
+        self.features = features
     }
 
     /// Stage 1 translates when SCTLR_EL1.M = 1 and HCR_EL2.DC = 0 (DC = 1 makes the PE behave as
@@ -159,7 +162,8 @@ public struct Stage1Walker: Hashable, Sendable {
         return Stage1Translation(
             virtualAddress: virtualAddress,
             outputAddress: leaf.outputAddress,
-            attributes: Stage1Attributes(attribute: mair[attrIndx: found.attrIndx], shareability: found.shareability),
+            attributes: cacheabilityControlled(Stage1Attributes(attribute: mair.attribute(attrIndx: found.attrIndx, features: features),
+                                                                shareability: found.shareability), access: access),
             walk: found
         )
     }
@@ -185,5 +189,19 @@ public struct Stage1Walker: Hashable, Sendable {
             privilegedExecuteNever: leaf.descriptor.bit(53) || table.bit(0),
             unprivilegedExecuteNever: leaf.descriptor.bit(54) || table.bit(1)
         )
+    }
+
+    /// SCTLR_EL1.C = 0 makes every EL0/EL1 data access to Normal memory Non-cacheable, at all
+    /// levels, whatever MAIR_EL1 says (SCTLR_EL1.I likewise for instruction fetches): the
+    /// window between the MMU and the caches being turned on that KVM traps (Arm ARM,
+    /// SCTLR_EL1.C; pseudocode AArch64.S1Translate). Normal Non-cacheable is Outer Shareable.
+    func cacheabilityControlled(_ attributes: Stage1Attributes, access: AccessKind) -> Stage1Attributes {
+        let enabled = access == .data ? SCTLR_EL1.C.isSet(in: sctlrEL1) : SCTLR_EL1.I.isSet(in: sctlrEL1)
+        switch attributes.attribute {
+        case .normal where !enabled, .taggedNormal where !enabled:
+            return Stage1Attributes(attribute: .normal(inner: .nonCacheable, outer: .nonCacheable), shareability: .outerShareable)
+        default:
+            return attributes
+        }
     }
 }

@@ -48,6 +48,8 @@ public enum SystemRegister: String, CaseIterable, Hashable, Sendable, CustomStri
     // Others a guest or the harness touches.
     case midrEL1 = "MIDR_EL1"
     case idAA64MMFR0EL1 = "ID_AA64MMFR0_EL1"
+    case idAA64PFR1EL1 = "ID_AA64PFR1_EL1"
+    case idAA64ISAR1EL1 = "ID_AA64ISAR1_EL1"
     case vbarEL1 = "VBAR_EL1"
     case ctrEL0 = "CTR_EL0"
     case dczidEL0 = "DCZID_EL0"
@@ -78,6 +80,8 @@ public enum SystemRegister: String, CaseIterable, Hashable, Sendable, CustomStri
         case .contextidrEL1: (3, 0, 13, 0, 1)
         case .midrEL1: (3, 0, 0, 0, 0)
         case .idAA64MMFR0EL1: (3, 0, 0, 7, 0)
+        case .idAA64PFR1EL1: (3, 0, 0, 4, 1)
+        case .idAA64ISAR1EL1: (3, 0, 0, 6, 1)
         case .vbarEL1: (3, 0, 12, 0, 0)
         case .ctrEL0: (3, 3, 0, 0, 1)
         case .dczidEL0: (3, 3, 0, 0, 7)

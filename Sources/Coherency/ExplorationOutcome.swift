@@ -1,78 +1,88 @@
 import AArch64
 
-/// What exploring the eviction schedules found, as a run record carries it: how many schedules,
-/// each distinct final state, each failure with how many schedules show it, and the snippet's
-/// conditions judged over the states.
+/// What the exploration found, as a run record carries it: how much was explored and whether
+/// it was complete, each distinct final state with a schedule that reaches it, each failure
+/// with a schedule that shows it, and the snippet's conditions judged over the states.
 public struct ExplorationOutcome: Sendable, Equatable {
     public var schedules: ScheduleSummary
     public var states: [StateSummary]
     public var failures: [FailureSummary]
     public var conditions: [ConditionVerdict]
+    /// Why Always and Never could not be claimed (empty when the exploration was complete).
+    public var undecided: [String]
 
-    /// The summaries of `result`; `details` gives the first detail seen for each failure, and
-    /// `expectations` the conditions the snippet states for `policy`, with their reasons.
-    public init(result: ScheduleExplorer.Result<FinalState>, cap: Int, candidateLines: Set<UInt64>,
-                details: [FinalState.Failure: String], expectations: [(condition: Condition, reason: String)],
-                policy: String) {
-        schedules = ScheduleSummary(explored: result.explored, cutShort: result.cutShort, cap: cap,
-                                    candidateLines: candidateLines.sorted().map(hex))
-        states = result.states.map { state, count in
-            StateSummary(schedules: count,
-                         hostReads: Dictionary(state.hostReads.map { ($0.label, hexBytes($0.bytes)) },
-                                                  uniquingKeysWith: { first, _ in first }),
-                         failures: state.failures.map { "\($0.kind.rawValue) \($0.observer) \(hex($0.address))" })
+    /// The summaries of `exploration`; `expectations` are the conditions the snippet states for
+    /// `policy`, with their reasons.
+    public init(_ exploration: Exploration, cap: Int, expectations: [(condition: Condition, reason: String)], policy: String) {
+        schedules = ScheduleSummary(explored: exploration.executions, cutShort: exploration.cutShort, cap: cap,
+                                    candidateLines: exploration.candidateLines.sorted().map(hex),
+                                    lineStates: exploration.lineStates)
+        states = zip(exploration.states, exploration.witnesses).map { state, witness in
+            StateSummary(failures: state.failures.sorted().map(\.description), end: state.end,
+                         schedule: witness.description)
         }
-        let keys = Set(result.states.flatMap(\.state.failures)).sorted()
-        failures = keys.map { key in
-            FailureSummary(kind: key.kind, observer: key.observer, address: hex(key.address), region: key.region,
-                           schedules: result.states.filter { $0.state.failures.contains(key) }.reduce(0) { $0 + $1.schedules },
-                           detail: details[key] ?? "")
+        failures = exploration.failures.map { found, schedule, detail in
+            FailureSummary(kind: found.failure.kind, observer: found.failure.observer,
+                           address: hex(detail?.address ?? found.line), region: found.region,
+                           states: exploration.states.filter { $0.failures.contains(found.tag) }.count,
+                           schedule: schedule.description, detail: detail?.text ?? "")
         }
+        undecided = exploration.undecided.map(\.reason) + (exploration.cutShort ? ["the exploration was cut short (cap \(cap))"] : [])
         conditions = expectations.map { expectation in
-            let verdict = expectation.condition.verdict(over: result.states)
+            let verdict = expectation.condition.verdict(over: exploration.states, decidability: exploration.decidability)
             return ConditionVerdict(condition: expectation.condition.description, policy: policy,
                                     observation: verdict.observation, positive: verdict.positive,
-                                    negative: verdict.negative, holds: verdict.holds, reason: expectation.reason)
+                                    negative: verdict.negative, holds: verdict.holds,
+                                    schedule: verdict.witness.map { exploration.witnesses[$0].description },
+                                    reason: expectation.reason)
         }
     }
 }
 
 public struct ScheduleSummary: Codable, Sendable, Equatable {
+    /// Guest executions run: one per combination of values its reads could see.
     public var explored: Int
-    /// True when the cap stopped the exploration before every schedule ran.
+    /// True when a cap stopped the exploration: Always and Never are then not claimed.
     public var cutShort: Bool
     public var cap: Int
-    /// The lines whose eviction timing was explored: touched both cacheably and not.
+    /// The lines that ended with different failures in different executions: where the
+    /// caches' timing mattered.
     public var candidateLines: [String]
+    /// The most states one line reached.
+    public var lineStates: Int
 
-    public init(explored: Int, cutShort: Bool, cap: Int, candidateLines: [String]) {
+    public init(explored: Int, cutShort: Bool, cap: Int, candidateLines: [String], lineStates: Int) {
         self.explored = explored
         self.cutShort = cutShort
         self.cap = cap
         self.candidateLines = candidateLines
+        self.lineStates = lineStates
     }
 
     enum CodingKeys: String, CodingKey {
-        case explored, cutShort = "cut_short", cap, candidateLines = "candidate_lines"
+        case explored, cutShort = "cut_short", cap, candidateLines = "candidate_lines", lineStates = "line_states"
     }
 }
 
+/// A distinct final state: its failures (`kind(observer, region)`), how the run ended, and a
+/// schedule that reaches it (`mairlab run SNIPPET --schedule ID` replays it).
 public struct StateSummary: Codable, Sendable, Equatable {
-    public var schedules: Int
-    /// Host read label -> the bytes it saw, hex.
-    public var hostReads: [String: String]
     public var failures: [String]
-
-    enum CodingKeys: String, CodingKey { case schedules, hostReads = "observations", failures }
+    public var end: String
+    public var schedule: String
 }
 
 public struct FailureSummary: Codable, Sendable, Equatable {
     public var kind: CoherencyFailure.Kind
     /// Who read stale data, or whose write was lost.
     public var observer: String
+    /// The first byte involved.
     public var address: String
     public var region: String
-    public var schedules: Int
+    /// How many distinct final states show a failure of this kind, observer and region.
+    public var states: Int
+    /// A schedule that shows it: its witness.
+    public var schedule: String
     /// Which bytes, what they were and should have been, or who overwrote them (first seen).
     public var detail: String
 }
@@ -80,12 +90,13 @@ public struct FailureSummary: Codable, Sendable, Equatable {
 public struct ConditionVerdict: Codable, Sendable, Equatable {
     public var condition: String
     public var policy: String
-    /// `Always`, `Sometimes` or `Never`: how often the predicate held.
-    public var observation: Condition.Verdict.Observation
+    /// `Always`, `Sometimes`, `Never` or `Undecided`: how often the predicate held.
+    public var observation: Verdict.Observation
     public var positive: Int
     public var negative: Int
-    /// Whether the condition (exists / ~exists / forall) holds: the expectation is met.
-    public var holds: Bool
+    /// Whether the condition holds: true, false, or null when it cannot be decided.
+    public var holds: Bool?
+    /// A schedule where the predicate holds (for a failing `forall`, where it does not).
+    public var schedule: String?
     public var reason: String
 }
-

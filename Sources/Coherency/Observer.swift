@@ -12,6 +12,11 @@ public enum Observer: Hashable, Sendable, CustomStringConvertible {
     /// one snoops the cache.
     case dma(name: String, coherent: Bool)
 
+    public var isGuest: Bool {
+        if case .guest = self { return true }
+        return false
+    }
+
     /// The observer's name in failures and conditions: `guest`, `vmm`, or the DMA master's.
     public var observer: String {
         switch self {
@@ -30,37 +35,20 @@ public enum Observer: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// How the cache treats one access, from the effective attribute (Arm ARM B2.7: only Normal
-/// Cacheable memory is allocated into a cache; Device and Non-cacheable go to the PoC).
-public enum CachePolicy: Hashable, Sendable {
-    case nonCacheable
-    case writeThrough(readAllocate: Bool)
-    case writeBack(readAllocate: Bool, writeAllocate: Bool)
-
-    /// The model has one cache level, so the *inner* attribute decides (documented in README).
+extension LineAccess {
+    /// How a CPU access with a defined effective attribute uses the caches: Device is
+    /// Non-cacheable at both levels (Arm ARM: only Normal Cacheable memory is allocated into a
+    /// cache); Normal by its inner and outer cacheability, each level on its own; Tagged Normal
+    /// is Write-Back. Allocation and transient hints are ignored: they are hints.
     public init(_ attribute: MemoryAttribute) {
         switch attribute {
         case .device, .unpredictable:
             self = .nonCacheable
         case .taggedNormal:
-            self = .writeBack(readAllocate: true, writeAllocate: true)
-        case .normal(let inner, _):
-            switch inner.cacheability {
-            case .nonCacheable: self = .nonCacheable
-            case .writeThrough: self = .writeThrough(readAllocate: inner.readAllocate)
-            case .writeBack: self = .writeBack(readAllocate: inner.readAllocate, writeAllocate: inner.writeAllocate)
-            }
+            self = .writeBack
+        case .normal(let inner, let outer):
+            self = .cpu(inner: inner.cacheability, outer: outer.cacheability)
         }
-    }
-
-    public var isCacheable: Bool { self != .nonCacheable }
-}
-
-extension Observer {
-    /// Coherent DMA snoops the cache (and the VMM shares it).
-    var snoops: Bool {
-        if case .dma(_, true) = self { return true }
-        return false
     }
 }
 
@@ -73,22 +61,62 @@ public enum EffectiveType: String, CaseIterable, Hashable, Sendable, Codable {
     case normalNC = "normal-nc"
     case normalWT = "normal-wt"
     case normalWB = "normal-wb"
+    /// Normal with different inner and outer cacheability.
+    case normalMixed = "normal-mixed"
     case unpredictable
 
-    /// The type of a defined attribute: Device by subtype, Normal by the cacheability the
-    /// model serves it with.
+    /// The type of a defined attribute: Device by subtype, Normal by cacheability (the same at
+    /// both levels, or mixed).
     public init(_ attribute: MemoryAttribute) {
-        switch CachePolicy(attribute) {
-        case .nonCacheable:
-            if case .device(let type) = attribute {
-                self = [.deviceNGnRnE, .deviceNGnRE, .deviceNGRE, .deviceGRE][Int(type.rawValue)]
-            } else {
-                self = .normalNC
+        switch attribute {
+        case .device(let type):
+            self = [.deviceNGnRnE, .deviceNGnRE, .deviceNGRE, .deviceGRE][Int(type.rawValue)]
+        case .taggedNormal:
+            self = .normalWB
+        case .unpredictable:
+            self = .unpredictable
+        case .normal(let inner, let outer):
+            guard inner.cacheability == outer.cacheability else {
+                self = .normalMixed
+                return
             }
-        case .writeThrough: self = .normalWT
-        case .writeBack: self = .normalWB
+            self = switch inner.cacheability {
+            case .nonCacheable: .normalNC
+            case .writeThrough: .normalWT
+            case .writeBack: .normalWB
+            }
         }
     }
 
     public var isDevice: Bool { rawValue.hasPrefix("device-") }
+}
+
+/// The two ways coherency is lost that the model classifies.
+public enum CoherencyFailure {
+    public enum Kind: String, Sendable, Codable, CustomStringConvertible {
+        /// A read saw a byte that is not the latest write in the run's order.
+        case staleRead = "stale-read"
+        /// A write-back overwrote a newer write.
+        case lostWrite = "lost-write"
+        public var description: String { rawValue }
+    }
+}
+
+/// Bytes as hex, the first 16 and a count of the rest.
+func hexDump(_ bytes: [UInt8]) -> String {
+    let shown = bytes.prefix(16).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined(separator: " ")
+    return bytes.count > 16 ? shown + " ... (\(bytes.count) bytes)" : shown
+}
+
+/// Offsets as ranges: 0-7,12.
+func ranges(_ offsets: [Int]) -> String {
+    var parts: [String] = []
+    var index = 0
+    while index < offsets.count {
+        var end = index
+        while end + 1 < offsets.count && offsets[end + 1] == offsets[end] + 1 { end += 1 }
+        parts.append(end == index ? "\(offsets[index])" : "\(offsets[index])-\(offsets[end])")
+        index = end + 1
+    }
+    return parts.joined(separator: ",")
 }

@@ -7,14 +7,19 @@ import Hypervisor
 /// vocabulary of kvm-unit-tests (PASS / FAIL / XFAIL / SKIP and a SUMMARY line).
 public enum Check {
     public struct Result: Sendable, Equatable {
-        public enum Status: String, Sendable { case pass = "PASS", fail = "FAIL", xfail = "XFAIL", skip = "SKIP" }
+        public enum Status: String, Sendable {
+            case pass = "PASS", fail = "FAIL", xfail = "XFAIL", skip = "SKIP"
+            /// The model could not decide the condition (an exploration cut short, an
+            /// UNPREDICTABLE or UNKNOWN attribute): unexpected, like a failure.
+            case undecided = "UNDECIDED"
+        }
         public var status: Status
         public var snippet: String
         public var policy: String
         public var condition: String
         public var detail: String
 
-        public var isUnexpected: Bool { status == .fail }
+        public var isUnexpected: Bool { status == .fail || status == .undecided }
         public var line: String { "\(status.rawValue) \(snippet) \(policy): \(condition)\(detail.isEmpty ? "" : " (\(detail))")" }
     }
 
@@ -61,9 +66,16 @@ public enum Check {
             }
             let verdict = report.outcome.conditions.first { $0.condition == expectation.condition.description }
             // A run that did not complete fails its conditions, unless they are about how it ended.
-            let aboutTheEnd = expectation.condition.predicate == "end"
-            let held = (report.outcome.status == .completed || aboutTheEnd) && verdict?.holds == true
+            var aboutTheEnd = false
+            if case .end = expectation.condition.predicate { aboutTheEnd = true }
             let observed = verdict.map { "\($0.observation) \($0.positive) \($0.negative)" } ?? report.outcome.message
+            if verdict?.holds == nil, report.outcome.status == .completed || aboutTheEnd {
+                // What the model cannot decide is said, never counted as a pass.
+                result.status = .undecided
+                result.detail = "\(observed): \(report.outcome.undecided.joined(separator: "; "))"
+                return result
+            }
+            let held = (report.outcome.status == .completed || aboutTheEnd) && verdict?.holds == true
             switch (held, expectation.xfail) {
             case (true, nil):
                 result.detail = observed
@@ -87,16 +99,22 @@ public enum Check {
         return "SUMMARY: \(results.count) tests, \(count(.fail)) unexpected failures, \(count(.xfail)) expected failures, \(count(.skip)) skipped"
     }
 
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).joined(separator: " | ")
+    }
+
     /// The Test Anything Protocol (version 12) for CI.
     public static func tap(_ results: [Result]) -> String {
         var lines = ["1..\(results.count)"]
         for (index, result) in results.enumerated() {
-            let name = "\(result.snippet) \(result.policy): \(result.condition)"
+            // A TAP consumer reads line by line: nothing of ours may start a line of its own.
+            let name = oneLine("\(result.snippet) \(result.policy): \(result.condition)").replacingOccurrences(of: "#", with: "\\#")
+            let detail = oneLine(result.detail)
             switch result.status {
             case .pass: lines.append("ok \(index + 1) - \(name)")
-            case .fail: lines.append("not ok \(index + 1) - \(name)\n# \(result.detail)")
-            case .xfail: lines.append("not ok \(index + 1) - \(name) # TODO \(result.detail)")
-            case .skip: lines.append("ok \(index + 1) - \(name) # SKIP \(result.detail)")
+            case .fail, .undecided: lines.append("not ok \(index + 1) - \(name)\n# \(result.status.rawValue): \(detail)")
+            case .xfail: lines.append("not ok \(index + 1) - \(name) # TODO \(detail)")
+            case .skip: lines.append("ok \(index + 1) - \(name) # SKIP \(detail)")
             }
         }
         return lines.joined(separator: "\n")

@@ -18,16 +18,17 @@ public enum RunDiff {
     /// The outcome and counts a regression is about, each as a comparable string.
     static func fields(_ report: RunReport) -> [(String, String)] {
         let outcome = report.outcome, traps = report.traps
-        let failures = outcome.failures.map { "\($0.kind.rawValue) \($0.observer) \($0.address) in \($0.schedules)" }
+        let failures = outcome.failures.map { "\($0.kind.rawValue) \($0.observer) \($0.address) in \($0.states)" }
             .sorted().joined(separator: "; ")
-        let conditions = outcome.conditions.map { "\($0.condition): \($0.observation) \($0.positive) \($0.negative)" }
+        let conditions = outcome.conditions.map { "\($0.condition): \($0.observation) \($0.positive) \($0.negative) holds \($0.holds.map { "\($0)" } ?? "undecided")" }
             .sorted().joined(separator: "; ")
         let byRegister = traps.byRegister.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         return [
             ("outcome.status", outcome.status.rawValue), ("outcome.exit_status", outcome.exitStatus.map { "\($0)" } ?? "null"),
             ("guest_instructions", "\(report.guestInstructions)"), ("traps.total", "\(traps.total)"),
             ("traps.by_register", byRegister), ("traps.exits", "\(traps.exits)"),
-            ("outcome.schedules.explored", "\(outcome.schedules.explored)"),
+            ("outcome.schedules.explored", outcome.schedules.map { "\($0.explored)" } ?? "-"),
+            ("outcome.undecided", outcome.undecided.joined(separator: "; ")),
             ("outcome.failures", failures), ("outcome.conditions", conditions),
             ("cost.modeled_overhead_pct", String(format: "%.2f", report.cost.modeledOverheadPct)),
         ]

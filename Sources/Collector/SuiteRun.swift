@@ -102,13 +102,14 @@ public enum SuiteRun {
         }
         let conditions = report.outcome.conditions
         if !conditions.isEmpty {
-            let failed = conditions.filter { !$0.holds }.count
-            return failed == 0 ? "PASS (\(conditions.count))" : "FAIL (\(failed) of \(conditions.count))"
+            let failed = conditions.filter { $0.holds == false }.count, open = conditions.filter { $0.holds == nil }.count
+            if failed > 0 { return "FAIL (\(failed) of \(conditions.count))" }
+            return open > 0 ? "UNDECIDED (\(open) of \(conditions.count))" : "PASS (\(conditions.count))"
         }
         if report.outcome.states.isEmpty { return "-" }
-        if report.outcome.failures.isEmpty { return "coherent" }
-        let total = report.outcome.schedules.explored
-        return Set(report.outcome.failures.map { "\($0.kind.rawValue) \($0.schedules == total ? "Always" : "Sometimes")" })
+        if report.outcome.failures.isEmpty { return report.outcome.undecided.isEmpty ? "coherent" : "undecided" }
+        let total = report.outcome.states.count
+        return Set(report.outcome.failures.map { "\($0.kind.rawValue) \($0.states == total ? "Always" : "Sometimes")" })
             .sorted().joined(separator: ", ")
     }
 }

@@ -34,19 +34,22 @@ extension RunReport {
         if !syncPoints.isEmpty {
             lines.append("  sync points: " + syncPoints.map { "#\($0.id) at \($0.site)" }.joined(separator: ", "))
         }
-        if !outcome.states.isEmpty {
-            lines.append("  schedules: \(outcome.schedules.explored) explored\(outcome.schedules.cutShort ? " (cut short at the cap of \(outcome.schedules.cap))" : ""), \(outcome.states.count) final state(s)")
-            if outcome.failures.isEmpty { lines.append("  coherent in every schedule") }
+        if let schedules = outcome.schedules {
+            lines.append("  executions: \(schedules.explored)\(schedules.cutShort ? " (cut short at the cap of \(schedules.cap))" : ""), \(outcome.states.count) final state(s), at most \(schedules.lineStates) state(s) of one line")
+            if outcome.failures.isEmpty { lines.append("  coherent in every execution") }
             for failure in outcome.failures {
-                lines.append("  \(failure.kind.rawValue) by \(failure.observer) at \(failure.address) (\(failure.region)) in \(failure.schedules) schedule(s): \(failure.detail)")
+                lines.append("  \(failure.kind.rawValue) by \(failure.observer) at \(failure.address) (\(failure.region)) in \(failure.states) final state(s), e.g. --schedule '\(failure.schedule)': \(failure.detail)")
             }
             for verdict in outcome.conditions {
-                lines.append("  Observation \(verdict.condition) \(verdict.observation) \(verdict.positive) \(verdict.negative): \(verdict.holds ? "as expected" : "NOT as expected")")
+                let judged = switch verdict.holds {
+                case true?: "as expected"
+                case false?: "NOT as expected"
+                case nil: "UNDECIDED"
+                }
+                lines.append("  Observation \(verdict.condition) \(verdict.observation) \(verdict.positive) \(verdict.negative): \(judged)")
             }
             for migration in outcome.migrations { lines.append("  migrated \(migration)") }
-            for site in outcome.unpredictable {
-                lines.append("  UNPREDICTABLE effective attribute for an access at \(site) (served past the cache)")
-            }
+            for reason in outcome.undecided { lines.append("  undecided: \(reason)") }
         }
         lines.append(String(format: "  modeled: %.0f guest cycles + %.0f trap cycles = %.2f%% overhead",
                             cost.guestCycles, cost.trapCycles, cost.modeledOverheadPct))

@@ -131,7 +131,9 @@ extension Manifest {
         (self.observed, self.dma, self.host) = (observed, dma, host)
         var migrations: [Migration] = [], expectations: [Expectation] = []
         for table in try root.arrayOfTables("migrate") { migrations.append(try Self.migration(table)) }
-        for table in try root.arrayOfTables("expect") { expectations.append(try Self.expectation(table)) }
+        for table in try root.arrayOfTables("expect") {
+            expectations.append(try Self.expectation(table, observed: observed, dma: dma))
+        }
         (self.migrations, self.expectations) = (migrations, expectations)
         if !memory.contains(where: { $0.contains(textAddress) }) {
             throw image.fieldError("text", "\(hex(textAddress)) lies in no [[memory]] region")
@@ -190,7 +192,7 @@ extension Manifest {
         return Migration(at: Int(at), toFWB: to == "fwb")
     }
 
-    private static func expectation(_ table: TOMLTable) throws(FormatError) -> Expectation {
+    private static func expectation(_ table: TOMLTable, observed: [ObservedRegion], dma: [DMAMaster]) throws(FormatError) -> Expectation {
         try table.rejectUnknownKeys(allowed: ["policy", "policies", "condition", "reason", "xfail"])
         var policies = try table.array("policies", of: String.self)
         if let single = try table.optional("policy", as: String.self) { policies.append(single) }
@@ -201,6 +203,15 @@ extension Manifest {
             condition = try Condition(parsing: text)
         } catch {
             throw table.fieldError("condition", error.description)
+        }
+        // A name that is not the snippet's would never match: the condition could not fail.
+        let names = condition.names
+        let observers = ["guest", "vmm"] + dma.map(\.name)
+        if let unknown = names.observers.first(where: { !observers.contains($0) }) {
+            throw table.fieldError("condition", "'\(unknown)' is not an observer of this snippet (\(observers.joined(separator: ", ")))")
+        }
+        if let unknown = names.regions.first(where: { name in !observed.contains { $0.name == name } }) {
+            throw table.fieldError("condition", "no [[observed]] region is named '\(unknown)' (\(observed.map(\.name).joined(separator: ", ")))")
         }
         return Expectation(policies: policies, condition: condition, reason: try table.string("reason"),
                            xfail: try table.optional("xfail"), line: table["condition"]?.line ?? table.line)

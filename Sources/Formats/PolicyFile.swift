@@ -4,7 +4,7 @@ import Hypervisor
 extension Policy {
     /// Policies a user defines in a TOML file, each `[[policy]]` with a `name`, optionally a
     /// built-in `base` to start from, and any of: summary, trap, rewrite, rewrite_scope,
-    /// fast_path, trvm, trap_set_way, fwb, device_mapping, cacheable_pfnmap.
+    /// fast_path, trvm, trap_set_way, fwb, device_mapping, cacheable_pfnmap, reset, clean_on_map.
     public static func load(contentsOf url: URL, displayPath: String) throws(FormatError) -> [Policy] {
         try policies(in: TOMLTable(contentsOf: url, displayPath: displayPath))
     }
@@ -18,7 +18,8 @@ extension Policy {
         var policies: [Policy] = []
         for table in try root.arrayOfTables("policy") {
             try table.rejectUnknownKeys(allowed: ["name", "base", "summary", "trap", "rewrite", "rewrite_scope", "fast_path",
-                                                 "trvm", "trap_set_way", "fwb", "device_mapping", "cacheable_pfnmap"])
+                                                 "trvm", "trap_set_way", "fwb", "device_mapping", "cacheable_pfnmap",
+                                                 "reset", "clean_on_map"])
             let name = try table.string("name")
             if named(name) != nil || policies.contains(where: { $0.name == name }) {
                 throw table.fieldError("name", "'\(name)' is already a policy")
@@ -44,6 +45,8 @@ extension Policy {
             policy.rewrite = try choice("rewrite", MAIRRewriteRule.self) ?? policy.rewrite
             policy.rewriteScope = try choice("rewrite_scope", MAIRRewriteScope.self) ?? policy.rewriteScope
             policy.deviceMapping = try choice("device_mapping", DeviceMapping.self) ?? policy.deviceMapping
+            policy.reset = try choice("reset", ResetValues.self) ?? policy.reset
+            policy.cleanOnMap = try choice("clean_on_map", CleanOnMap.self) ?? policy.cleanOnMap
             policy.fastPath = try table.optional("fast_path") ?? policy.fastPath
             policy.trvm = try table.optional("trvm") ?? policy.trvm
             policy.trapSetWay = try table.optional("trap_set_way") ?? policy.trapSetWay

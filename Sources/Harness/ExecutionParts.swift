@@ -66,19 +66,24 @@ struct TrapRecorder {
     mutating func addHostTime(since start: ContinuousClock.Instant) { hostTime += clock.now - start }
 }
 
-/// What the memory hooks saw: the last valid data access (Unicorn reports aborts without FAR),
-/// the last invalid one, and the pieces of an access to shared memory being put together.
+/// What the memory hooks saw: the last valid data access (Unicorn reports aborts without
+/// FAR) and the last invalid one.
 struct AccessTracker {
     var last: MemoryAccess?
     var invalid: InvalidMemoryAccess?
-    var assembler = AccessAssembler()
 }
 
 /// What happened at the guest's sync points.
 struct SyncLog {
     var points: [SyncPoint] = []
-    var hostReads: [FinalState.HostRead] = []
     var migrations: [String] = []
+}
+
+/// Takes the first value of every read whose value can differ: the one execution a run with
+/// no exploration makes.
+public final class FirstValues: ValueChooser {
+    public init() {}
+    public func choose(among count: Int) -> Int { 0 }
 }
 
 /// The platform a manifest describes, built in an emulator: RAM, virtual windows, the image's

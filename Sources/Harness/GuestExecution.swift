@@ -14,28 +14,42 @@ final class GuestExecution {
     let options: RunOptions
     let machine: Machine
     /// The hypervisor's side: traps set now, the policy in force (its one owner).
-    private var controller: TrapController
-    private var traps = TrapRecorder()
+    var controller: TrapController
+    var traps = TrapRecorder()
     /// The memory more than one observer touches (nil when the snippet observes none).
     let shared: SharedMemory?
-    private var counter: InstructionCounter
+    var counter: InstructionCounter
     private var accesses = AccessTracker()
     private(set) var sync = SyncLog()
     private(set) var ending: RunEnding?
+    /// The guest's stage 1, page by page (for shared memory and cache maintenance by VA).
+    let translator: Translator
+    /// The VM registers the guest has written since reset.
+    var registersWritten: Set<SystemRegister> = []
 
-    init(_ loaded: LoadedSnippet, options: RunOptions, chooser: EvictionChooser = EvictionChooser(),
-         candidates: Set<UInt64> = []) throws {
+    /// One execution; `chooser` picks the value of each read of shared memory that can differ,
+    /// `replay` makes shared memory follow one schedule's witness instead of exploring.
+    init(_ loaded: LoadedSnippet, options: RunOptions, chooser: ValueChooser = FirstValues(),
+         replay: [UInt64: [WitnessStep]]? = nil) throws {
         self.loaded = loaded
         self.options = options
         let manifest = loaded.manifest
         counter = InstructionCounter(budget: options.budget ?? manifest.budget,
                                      timeout: .milliseconds(options.timeoutMilliseconds ?? manifest.timeoutMilliseconds))
+        let policy = options.policy
         shared = manifest.observed.isEmpty ? nil
-            : SharedMemory(regions: manifest.observed, candidates: candidates, chooser: chooser)
+            : SharedMemory(regions: manifest.observed, hostCacheable: { policy.hostMapsCacheable($0) }, chooser: chooser,
+                           replay: replay)
         do {
             machine = try Machine(model: options.cpu)
+            translator = Translator(machine: machine)
+            if policy.reset == .kvm {
+                for (register, value) in ResetValues.kvmValues {
+                    try machine.writeSystemRegister(SystemRegisterAddress(register.encoding), value)
+                }
+            }
             let sctlr = try machine.readSystemRegister(SystemRegisterAddress(SystemRegister.sctlrEL1.encoding))
-            controller = TrapController(policy: options.policy, resetSCTLR: sctlr)
+            controller = TrapController(policy: policy, resetSCTLR: sctlr)
         } catch {
             throw HarnessError.unicorn(error)
         }
@@ -78,10 +92,10 @@ final class GuestExecution {
         try machine.onInterrupt { [unowned self] intno in exception(intno) }
         // Remember the last data access: Unicorn reports aborts without FAR, and this hook sees
         // the access's VA before the abort is raised.
-        let tracksSites = shared != nil
         try machine.onMemoryAccess([.read, .write], range: 0...UInt64.max) { [unowned self] access in
             accesses.last = access
-            if tracksSites { accesses.assembler.begin(virtualAddress: access.virtualAddress, size: access.size) }
+            shared?.accessBegins(MemoryAccessEvent(virtualAddress: access.virtualAddress, size: access.size,
+                                                   value: access.value, isWrite: access.kind == .write))
         }
         try machine.onInvalidMemory { [unowned self] access in
             accesses.invalid = access
@@ -100,103 +114,33 @@ final class GuestExecution {
         guard let shared else { return }
         for region in shared.regions {
             try machine.mapMMIO(region.base, size: region.size, read: { [unowned self] offset, size in
-                accesses.assembler.read(pa: region.base + offset, size: size) { whole in
-                    sharedAccess(region, whole, write: nil)
-                }
-            }, write: { [unowned self] offset, size, value in
-                accesses.assembler.write(pa: region.base + offset, size: size, value: value) { whole, bytes in
-                    _ = sharedAccess(region, whole, write: bytes)
-                }
+                sharedAccess(pa: region.base + offset, size: size, isWrite: false).enumerated()
+                    .reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+            }, write: { [unowned self] offset, size, _ in
+                _ = sharedAccess(pa: region.base + offset, size: size, isWrite: true)
             })
         }
     }
 
-    /// One whole guest access to shared memory; a refusal ends the run.
-    private func sharedAccess(_ region: Manifest.ObservedRegion, _ whole: AccessAssembler.Whole, write bytes: [UInt8]?) -> [UInt8] {
+    /// One MMIO callback of a guest access to shared memory; a refusal ends the run.
+    private func sharedAccess(pa: UInt64, size: Int, isWrite: Bool) -> [UInt8] {
         guard let shared else { return [] }
-        // Unicorn syncs PC before a memory hook runs, so it names this access's instruction here
-        // too; reading it only for observed accesses keeps the hook on every access cheap.
+        // Unicorn syncs PC before a memory hook runs (the hook over every address guarantees it
+        // for the MMIO callbacks too), so it names this access's instruction.
         let pc = machine.pc
-        let answer = shared.guestAccess(region, pa: whole.pa, count: whole.count, write: bytes,
-                                        virtualAddress: whole.virtualAddress,
-                                        registers: machine.translationRegisters, tables: PhysicalMemory(machine: machine),
-                                        policy: controller.policy, site: site(pc))
-        switch answer {
-        case .served(let bytes):
-            return bytes
-        case .refused(let name, let reason):
+        let (bytes, answer) = shared.callback(pa: pa, size: size, isWrite: isWrite, context: context(pc: pc))
+        if case .refused(let name, let reason) = answer {
             end(fault: .stage2Refused, pc: pc, detail: "the policy refuses to map region '\(name)' at stage 2: \(reason)")
-            return [UInt8](repeating: 0, count: whole.count)
         }
+        return bytes
     }
 
-    // MARK: system instructions
-
-    /// The MSR hook is the TVM trap (Unicorn never enters EL2): the controller decides what
-    /// the real register holds; a rewritten value is loaded by the host and the MSR skipped.
-    private func systemRegisterWrite(_ insn: SystemInstruction) -> SystemInstructionAction {
-        guard ending == nil, let register = SystemRegister(encoding: insn.address.encoding),
-              let decision = controller.write(register, value: insn.value) else { return .execute }
-        let pc = machine.pc
-        traps.record(TrappedAccess(name: register.rawValue, direction: .write, value: insn.value, loaded: decision.loaded,
-                                   path: decision.path, stage2Flush: decision.stage2Flush, pc: pc, site: site(pc),
-                                   mairChanges: decision.mairChanges))
-        if decision.stage2Flush { shared?.stage2Flush() }
-        guard decision.loaded != insn.value else { return .execute }
-        try? machine.writeSystemRegister(insn.address, decision.loaded)
-        return .skip
-    }
-
-    /// Reads the host answers itself: the generic timer (so runs do not depend on host time),
-    /// and VM registers under TRVM (the guest's own value, not a rewritten one).
-    private func systemRegisterRead(_ insn: SystemInstruction) -> SystemInstructionAction {
-        guard ending == nil, let register = SystemRegister(encoding: insn.address.encoding) else { return .execute }
-        let value: UInt64
-        switch register {
-        case .cntfrqEL0: value = VirtualTimer.frequency
-        case .cntpctEL0, .cntvctEL0: value = VirtualTimer.count(afterInstructions: counter.instructions)
-        default:
-            guard register.isTrappedByTRVM,
-                  let hardware = try? machine.readSystemRegister(insn.address),
-                  let decision = controller.read(register, hardware: hardware) else { return .execute }
-            let pc = machine.pc
-            traps.record(TrappedAccess(name: register.rawValue, direction: .read, value: decision.value, loaded: hardware,
-                                       path: decision.path, pc: pc, site: site(pc)))
-            value = decision.value
-        }
-        if insn.rt != 31 { try? machine.write(.x(insn.rt), value) }
-        return .skip
-    }
-
-    /// Cache maintenance: by set/way it traps under HCR_EL2.TSW and the host emulates it (a
-    /// stage-2 flush when KVM's rules call for one); by VA it acts on the model when the line is
-    /// observed memory.
-    private func systemInstruction(_ insn: SystemInstruction) -> SystemInstructionAction {
-        guard ending == nil, let operation = CacheMaintenanceOperation(encoding: insn.address.encoding) else {
-            return .execute
-        }
-        if operation.operand == .setWay {
-            guard let decision = controller.setWay() else {
-                shared?.setWay(operation, operand: insn.value)
-                return .execute
-            }
-            let pc = machine.pc
-            traps.record(TrappedAccess(name: operation.rawValue, direction: .operation, value: insn.value,
-                                       loaded: insn.value, path: decision.path, stage2Flush: decision.stage2Flush,
-                                       pc: pc, site: site(pc)))
-            if decision.stage2Flush { shared?.stage2Flush() }
-            return .skip
-        }
-        guard operation.operand == .virtualAddress, let shared else { return .execute }
-        let registers = machine.translationRegisters, tables = PhysicalMemory(machine: machine)
-        let walker = registers.stage1
-        let pa = walker.isTranslationEnabled
-            ? (try? walker.translate(insn.value, reader: tables))?.outputAddress : insn.value
-        guard let pa, let region = shared.region(containing: pa) else { return .execute }
-        let performed = shared.cacheMaintenance(operation, region: region, pa: pa, virtualAddress: insn.value,
-                                                registers: registers, tables: tables, policy: controller.policy,
-                                                site: site(machine.pc))
-        return performed ? .skip : .execute
+    /// What shared memory needs to know of the guest and the hypervisor now.
+    func context(pc: UInt64) -> GuestContext {
+        let sctlr = (try? machine.readSystemRegister(SystemRegisterAddress(SystemRegister.sctlrEL1.encoding))) ?? 0
+        return GuestContext(policy: controller.policy, site: site(pc),
+                            cachesOn: SCTLR_EL1.M.isSet(in: sctlr) && SCTLR_EL1.C.isSet(in: sctlr),
+                            registersWritten: registersWritten, translator: translator)
     }
 
     // MARK: exceptions
@@ -226,7 +170,7 @@ final class GuestExecution {
     /// `hvc #0` ends the run with x0 as the exit status; `hvc #N` is sync point N.
     private func hypercall(_ imm: Int, pc: UInt64) {
         if imm == 0 {
-            shared?.decide()
+            shared?.finish()
             let status = (try? machine.read(.x(0))) ?? 0
             ending = RunEnding(status: .completed, exitStatus: status, fault: nil,
                                message: "completed at \(site(pc)) with exit status \(status)")
@@ -238,18 +182,16 @@ final class GuestExecution {
         }
     }
 
-    /// At a sync point: an eviction choice, the host's actions and migrations, another choice.
+    /// At a sync point: the host's actions and migrations.
     private func syncPoint(_ id: Int) {
         guard let shared else { return }
         let manifest = loaded.manifest
-        shared.decide()
         for action in manifest.host where action.at == id {
-            if let read = shared.perform(action, dma: manifest.dma) { sync.hostReads.append(read) }
+            shared.perform(action, dma: manifest.dma)
         }
         for migration in manifest.migrations where migration.at == id {
             migrate(migration)
         }
-        shared.decide()
     }
 
     /// Live migration at a sync point (seed 001): refused for a cacheable stage-2 device
@@ -275,6 +217,11 @@ final class GuestExecution {
         let verb = access.kind == .write ? "write" : "read"
         end(fault: .dataAbort, pc: pc, address: access.virtualAddress,
             detail: "\(access.size)-byte \(verb) of VA \(hex(access.virtualAddress)): \(describeWalk(of: access.virtualAddress))")
+    }
+
+    func endRun(_ ending: RunEnding) {
+        self.ending = ending
+        machine.stop()
     }
 
     func end(fault kind: GuestFault.Kind, pc: UInt64, address: UInt64? = nil, detail: String) {
@@ -346,7 +293,6 @@ final class GuestExecution {
         let counts = CostModel.Counts(guestInstructions: counter.instructions, fastPathTraps: log.fastPath,
                                       fullExits: log.fullExits, stage2Flushes: log.stage2Flushes, guestMemoryMiB: memoryMiB)
         var outcome = Outcome(ending: ending!)
-        outcome.unpredictable = shared?.attributes.unpredictable ?? []
         outcome.migrations = sync.migrations
         return RunReport(snippet: loaded.snippet.name, snippetHash: loaded.hash, policy: PolicySummary(options.policy),
                          outcome: outcome, guestInstructions: counter.instructions, traps: TrapSummary(log),
@@ -356,11 +302,14 @@ final class GuestExecution {
                                            traps: log.total))
     }
 
-    /// What one schedule ended with, for the explorer.
-    var finalState: FinalState {
-        let failures = shared?.system.failures ?? []
-        return FinalState(hostReads: sync.hostReads,
-                          failures: failures.map { .init(kind: $0.kind, observer: $0.observer, region: $0.region, address: $0.address) },
-                          guestTypes: shared?.attributes.types ?? [:], end: endKind)
+    /// What this execution ended with, for the explorer.
+    func result(choices: [Int]) -> ExecutionResult? {
+        guard let shared else { return nil }
+        var undecided = shared.attributes.undecided
+        for address in translator.disagreements.prefix(1) {
+            undecided.append(UndecidedReason(.everything, "the emulator reached VA \(hex(address)) where the model's stage-1 walk faults: the two disagree"))
+        }
+        return ExecutionResult(choices: choices, memory: shared.model, end: endKind, guestTypes: shared.attributes.types,
+                               undecided: undecided)
     }
 }

@@ -34,16 +34,17 @@ public struct Outcome: Codable, Sendable, Equatable {
     public var fault: GuestFault?
     /// One line for a person.
     public var message: String
-    /// How many eviction schedules were explored.
-    public var schedules = ScheduleSummary(explored: 1, cutShort: false, cap: 1, candidateLines: [])
-    /// Each distinct final state with the number of schedules reaching it.
+    /// How much the exploration ran, and whether it was complete (nil without shared memory).
+    public var schedules: ScheduleSummary?
+    /// Each distinct final state with a schedule that reaches it.
     public var states: [StateSummary] = []
-    /// Each classified failure with the number of schedules that show it (empty: coherent).
+    /// Each failure with a schedule that shows it (empty: coherent).
     public var failures: [FailureSummary] = []
     /// The snippet's conditions for this policy, with herdtools7-style verdicts.
     public var conditions: [ConditionVerdict] = []
-    /// Guest sites whose observed accesses had an UNPREDICTABLE effective attribute.
-    public var unpredictable: [String] = []
+    /// Why Always and Never could not be claimed (UNPREDICTABLE or UNKNOWN attributes, the
+    /// model and the emulator disagreeing, an exploration cut short); empty when decided.
+    public var undecided: [String] = []
     /// Live migrations done during the run.
     public var migrations: [String] = []
 
@@ -60,10 +61,11 @@ public struct Outcome: Codable, Sendable, Equatable {
         states = exploration.states
         failures = exploration.failures
         conditions = exploration.conditions
+        undecided = exploration.undecided
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, exitStatus = "exit_status", fault, message, schedules, states, failures, conditions, unpredictable,
+        case status, exitStatus = "exit_status", fault, message, schedules, states, failures, conditions, undecided,
              migrations
     }
 }
@@ -274,7 +276,7 @@ public struct RunReport: Codable, Sendable, Equatable {
     /// its end (`end(KIND)`) expected.
     public var meetsExpectations: Bool {
         let conditions = outcome.conditions
-        guard conditions.allSatisfy(\.holds) else { return false }
+        guard conditions.allSatisfy({ $0.holds == true }) else { return false }
         return outcome.status == .completed || conditions.contains { $0.condition.contains(" end(") }
     }
 

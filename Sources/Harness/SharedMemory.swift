@@ -5,35 +5,34 @@ import Hypervisor
 
 /// What shared memory answers a guest access with.
 enum SharedAccess {
-    case served(bytes: [UInt8])
+    case served
     /// The policy refuses to map the region at stage 2: the run ends.
     case refused(region: String, reason: String)
 }
 
 /// The guest-physical memory that more than one observer touches, served by the coherency
-/// model: each guest access resolved to its effective attribute (the guest's stage 1 with the
-/// MAIR value in force, the policy's stage 2, FWB, MMU off), the host's actions at sync points,
-/// and the explorer's eviction choices. It answers with values; the run decides what follows.
+/// model. A guest access is performed once, whole, when its first MMIO callback arrives: each
+/// byte through its own page's translation (stage 1 with the MAIR value in force, the policy's
+/// stage 2 for its own region, FWB, MMU and caches off), and the callbacks are served from the
+/// result (Unicorn splits accesses, and reads unaligned ones as two wider aligned reads).
 final class SharedMemory {
     let regions: [Manifest.ObservedRegion]
-    private(set) var system: MemorySystem
-    /// The effective types of the guest's accesses and the UNPREDICTABLE sites.
+    private(set) var model: SharedMemoryModel
+    /// The effective types of the guest's accesses, the sites that make a verdict undecidable.
     private(set) var attributes = AttributeLog()
     private var mappedPages: Set<UInt64> = []
-    private let candidates: Set<UInt64>
-    private let chooser: EvictionChooser
+    private let chooser: ValueChooser
+    /// The guest access the memory hook saw last, and the bytes it read or wrote, by PA.
+    private var pending: PendingAccess?
     private var refused = false
 
-    init(regions: [Manifest.ObservedRegion], candidates: Set<UInt64>, chooser: EvictionChooser) {
+    init(regions: [Manifest.ObservedRegion], hostCacheable: (RegionKind) -> Bool, chooser: ValueChooser,
+         replay: [UInt64: [WitnessStep]]? = nil) {
         self.regions = regions
-        self.candidates = candidates
         self.chooser = chooser
-        var initial: [UInt64: UInt8] = [:]
-        for region in regions where region.initial != 0 {
-            for offset in 0..<region.size { initial[region.base + offset] = region.initial }
-        }
-        system = MemorySystem(regions: regions.map { .init(name: $0.name, base: $0.base, size: $0.size) },
-                              initial: initial)
+        model = SharedMemoryModel(regions: regions.map {
+            .init(name: $0.name, base: $0.base, size: $0.size, initial: $0.initial, hostCacheable: hostCacheable($0.kind))
+        }, replay: replay)
     }
 
     func region(containing pa: UInt64) -> Manifest.ObservedRegion? {
@@ -42,130 +41,137 @@ final class SharedMemory {
 
     // MARK: guest accesses
 
-    /// One whole guest access to `region` at `pa` (a read when `bytes` is nil), through the
-    /// VA the guest used, under `policy`, from `site`.
-    func guestAccess(_ region: Manifest.ObservedRegion, pa: UInt64, count: Int, write bytes: [UInt8]?,
-                     virtualAddress: UInt64, registers: TranslationRegisters, tables: some TranslationTableReader,
-                     policy: Policy, site: String) -> SharedAccess {
-        if case .refused(let reason) = policy.stage2Mapping(for: region.kind) {
-            defer { refused = true }
-            return refused ? .served(bytes: [UInt8](repeating: 0, count: count))
-                : .refused(region: region.name, reason: reason)
+    /// The memory hook saw a guest data access begin. Unicorn reads an unaligned MMIO access as
+    /// two aligned ones of the same size, each announced to the hook again: those are parts of
+    /// the pending access, not accesses of the guest.
+    func accessBegins(_ access: MemoryAccessEvent) {
+        if let pending, !pending.isWrite, !access.isWrite, access.size == pending.size,
+           pending.virtualAddress % UInt64(pending.size) != 0 {
+            let aligned = pending.virtualAddress & ~UInt64(pending.size - 1)
+            if access.virtualAddress == aligned || access.virtualAddress == aligned + UInt64(pending.size) { return }
         }
-        let observer = Observer.guest(site: site)
-        let cachePolicy = attributes.resolve(region, virtualAddress: virtualAddress, registers: registers,
-                                             tables: tables, policy: policy, site: site)
-        mapAtStage2(pa, policy: policy)
-        guard let bytes else { return .served(bytes: system.readBytes(pa, count: count, policy: cachePolicy, by: observer)) }
-        system.write(pa, bytes: bytes, policy: cachePolicy, by: observer)
-        return .served(bytes: bytes)
+        pending = PendingAccess(access)
     }
 
-    /// KVM cleans a page to PoC when stage 2 first maps it (`coherent_cache_guest_page`).
-    private func mapAtStage2(_ pa: UInt64, policy: Policy) {
-        guard policy.cleansOnStage2Map, mappedPages.insert(pa & ~0xFFF).inserted else { return }
-        system.cleanAndInvalidate(page: pa)
+    /// One MMIO callback: the bytes to return (reads), after performing the pending access if
+    /// this is its first callback.
+    func callback(pa: UInt64, size: Int, isWrite: Bool, context: GuestContext) -> (bytes: [UInt8], answer: SharedAccess) {
+        if var access = pending, access.isWrite == isWrite, !access.performed {
+            let answer = perform(&access, context: context)
+            pending = access
+            if case .refused = answer { return ([UInt8](repeating: 0, count: size), answer) }
+        }
+        // A byte the access does not cover (an over-wide aligned read, or the emulator's own
+        // table walk) is served as memory holds it, and observed by nobody.
+        let bytes = (0..<UInt64(size)).map { offset -> UInt8 in
+            pending?.bytes[pa + offset] ?? model.peek(pa + offset)
+        }
+        return (bytes, .served)
     }
 
-    // MARK: maintenance
+    private func perform(_ access: inout PendingAccess, context: GuestContext) -> SharedAccess {
+        access.performed = true
+        let parts = context.translate(access.virtualAddress, count: access.size)
+        for part in parts {
+            guard let region = region(containing: part.physicalAddress) else { continue }
+            if case .refused(let reason) = context.policy.stage2Mapping(for: region.kind) {
+                defer { refused = true }
+                if !refused { return .refused(region: region.name, reason: reason) }
+                continue
+            }
+            let lineAccess = attributes.resolve(part, region: region, policy: context.policy, site: context.site,
+                                                registersWritten: context.registersWritten)
+            mapAtStage2(part.physicalAddress, policy: context.policy, cachesOn: context.cachesOn)
+            let label = "guest at \(context.site) (\(attributes.lastType?.rawValue ?? "?"))"
+            let range = part.offset..<part.offset + part.count
+            if access.isWrite {
+                let bytes = Array(access.writeBytes[range])
+                model.write(lineAccess, address: part.physicalAddress, bytes: bytes, by: .guest(site: context.site), label: label)
+                for (index, byte) in bytes.enumerated() { access.bytes[part.physicalAddress + UInt64(index)] = byte }
+            } else {
+                let bytes = model.read(lineAccess, address: part.physicalAddress, count: part.count,
+                                       by: .guest(site: context.site), label: label, chooser: chooser)
+                for (index, byte) in bytes.enumerated() { access.bytes[part.physicalAddress + UInt64(index)] = byte }
+            }
+        }
+        return .served
+    }
 
-    /// DC by VA to a line of observed memory at `pa`.
-    func cacheMaintenance(_ operation: CacheMaintenanceOperation, region: Manifest.ObservedRegion, pa: UInt64,
-                          virtualAddress: UInt64, registers: TranslationRegisters, tables: some TranslationTableReader,
-                          policy: Policy, site: String) -> Bool {
-        let line = MemorySystem.line(of: pa)
+    /// KVM's clean to PoC when stage 2 maps a page (`coherent_cache_guest_page`), as the policy's
+    /// era did it.
+    private func mapAtStage2(_ pa: UInt64, policy: Policy, cachesOn: Bool) {
+        guard mappedPages.insert(pa & ~0xFFF).inserted,
+              policy.cleansOnStage2Map(cachesOn: cachesOn, readOnly: region(containing: pa)?.kind == .flash) else { return }
+        model.maintain(.cleanAndInvalidate, address: pa & ~0xFFF, count: 0x1000, label: "KVM cleans the page to PoC on stage-2 map")
+    }
+
+    // MARK: maintenance and the host's side
+
+    /// DC by VA to observed memory at `pa` (a line), from the guest at `site`.
+    func cacheMaintenance(_ operation: CacheMaintenanceOperation, part: TranslatedPart, context: GuestContext) -> Bool {
+        let line = SharedMemoryModel.line(of: part.physicalAddress)
+        let label = "guest at \(context.site): \(operation.rawValue)"
         switch operation {
-        case .dcCVAC: system.clean(line: line)
-        // With HCR_EL2.VM = 1 an EL1 DC IVAC is performed as a clean and invalidate.
-        case .dcIVAC, .dcCIVAC: system.cleanAndInvalidate(line: line)
-        // One modelled level sits before both PoU and PoC: a clean to PoU leaves memory as is.
-        case .dcCVAU: break
+        case .dcCVAC: model.maintain(.cleanToPoC, address: line, count: 1, label: label)
+        // With HCR_EL2.VM = 1 an EL1 DC IVAC is performed as a clean and invalidate (Arm ARM,
+        // HCR_EL2.VM): a guest cannot discard what the hypervisor or another agent wrote.
+        case .dcIVAC, .dcCIVAC: model.maintain(.cleanAndInvalidate, address: line, count: 1, label: label)
+        case .dcCVAU: model.maintain(.cleanToPoU, address: line, count: 1, label: label)
         case .dcZVA:
-            let cachePolicy = attributes.resolve(region, virtualAddress: virtualAddress, registers: registers,
-                                                 tables: tables, policy: policy, site: site)
-            mapAtStage2(line, policy: policy)
-            system.write(line, bytes: [UInt8](repeating: 0, count: Int(MemorySystem.lineSize)), policy: cachePolicy,
-                         by: .guest(site: site))
+            guard let region = region(containing: line) else { return false }
+            let lineAccess = attributes.resolve(part, region: region, policy: context.policy, site: context.site,
+                                                registersWritten: context.registersWritten)
+            mapAtStage2(line, policy: context.policy, cachesOn: context.cachesOn)
+            model.write(lineAccess, address: line, bytes: [UInt8](repeating: 0, count: Int(SharedMemoryModel.lineSize)),
+                        by: .guest(site: context.site), label: label)
         default: return false
         }
         return true
     }
 
-    /// A DC ISW/CSW/CISW the hypervisor does not trap: the lines of the set named by the
-    /// operand (Arm ARM: Set at bits [12:6] for 64-byte lines and 128 sets).
-    func setWay(_ operation: CacheMaintenanceOperation, operand: UInt64) {
-        let set = (operand >> 6) & (MemorySystem.sets - 1)
-        for line in system.lines(inSet: set) {
-            switch operation {
-            case .dcISW: system.invalidate(line: line)
-            case .dcCSW: system.clean(line: line)
-            default: system.cleanAndInvalidate(line: line)
-            }
-        }
+    /// A DC ISW/CSW/CISW the hypervisor does not trap: the lines of the set the operand names
+    /// (Set at bits [12:6] for 64-byte lines and 128 sets; Level at bits [3:1]: 0 the inner
+    /// level, above it the outer). DC ISW is performed as DC CISW under HCR_EL2.VM = 1. Where a
+    /// line really sits depends on the implementation's cache geometry, so an execution that
+    /// relies on set/way maintenance of shared memory cannot settle Always or Never.
+    func setWay(_ operation: CacheMaintenanceOperation, operand: UInt64, site: String) {
+        let level: CacheLevel = (operand >> 1) & 0b111 == 0 ? .inner : .outer
+        let set = (operand >> 6) & 127
+        model.maintain(operation == .dcCSW ? .clean(level) : .cleanAndInvalidateLevel(level), set: set, sets: 128,
+                       label: "guest at \(site): \(operation.rawValue) (untrapped)")
+        attributes.undecidable(.failures, "an untrapped set/way operation at \(site): which lines it reaches depends on the implementation's cache geometry")
     }
 
     /// The hypervisor cleaned the whole VM to PoC (`stage2_flush_vm`).
-    func stage2Flush() { system.cleanAndInvalidateAll() }
+    func stage2Flush(_ label: String) { model.maintainAll(.cleanAndInvalidate, label: label) }
 
     /// A migration: the source cleans the VM to PoC, the target maps pages anew.
     func migrated() {
-        system.cleanAndInvalidateAll()
+        model.maintainAll(.cleanAndInvalidate, label: "migration: the source cleans the VM to PoC")
         mappedPages = []
     }
 
-    // MARK: eviction choices and the host's side
-
-    /// An eviction choice for each resident candidate line, as the explorer's chooser says.
-    func decide() { system.evict(choosingAmong: candidates, with: chooser) }
-
-    /// What the VMM or a DMA master does at a sync point; returns what a read saw.
-    func perform(_ action: Manifest.HostAction, dma: [Manifest.DMAMaster]) -> FinalState.HostRead? {
-        guard let region = regions.first(where: { $0.name == action.region }) else { return nil }
-        let observer: Observer, policy: CachePolicy
+    /// What the VMM or a DMA master does at a sync point.
+    func perform(_ action: Manifest.HostAction, dma: [Manifest.DMAMaster]) {
+        guard let region = regions.first(where: { $0.name == action.region }) else { return }
+        let observer: Observer, access: LineAccess
         if action.observer == "vmm" {
             // The VMM's own mapping of guest memory is Normal Write-Back.
-            observer = .vmm
-            policy = .writeBack(readAllocate: true, writeAllocate: true)
+            (observer, access) = (.vmm, .writeBack)
         } else {
             let coherent = dma.first { $0.name == action.observer }?.coherent ?? false
-            observer = .dma(name: action.observer, coherent: coherent)
-            policy = .nonCacheable
+            (observer, access) = (.dma(name: action.observer, coherent: coherent), coherent ? .coherentDMA : .nonCoherentDMA)
         }
-        let start = region.base + action.offset
+        let start = region.base + action.offset, label = "\(observer) at sync \(action.at)"
         switch action.action {
         case .read:
-            let bytes = system.readBytes(start, count: Int(action.size), policy: policy, by: observer)
-            return FinalState.HostRead(label: action.label, bytes: bytes)
+            // The host's reads do not change what it does next: every state is kept.
+            _ = model.read(access, address: start, count: Int(action.size), by: observer, label: label, chooser: nil)
         case .write:
             let pattern = (0..<action.size).map { UInt8(truncatingIfNeeded: action.value >> (8 * ($0 % 8))) }
-            system.write(start, bytes: pattern, policy: policy, by: observer)
-            return nil
+            model.write(access, address: start, bytes: pattern, by: observer, label: label)
         }
     }
-}
 
-/// The effective types of the guest's accesses to each observed region, and the sites whose
-/// accesses had an UNPREDICTABLE one.
-struct AttributeLog {
-    private(set) var types: [String: Set<EffectiveType>] = [:]
-    private(set) var unpredictable: [String] = []
-
-    /// The effective attribute of a guest data access to `region` at `virtualAddress`, as the
-    /// cache serves it.
-    mutating func resolve(_ region: Manifest.ObservedRegion, virtualAddress: UInt64, registers: TranslationRegisters,
-                          tables: some TranslationTableReader, policy: Policy, site: String) -> CachePolicy {
-        guard case .mapped(let memAttr) = policy.stage2Mapping(for: region.kind) else { return .nonCacheable }
-        let stage2 = Stage2Attributes(memAttr: memAttr, fwb: policy.fwb, shareability: .innerShareable)
-        let resolved = AttributeResolver.resolve(virtualAddress, registers: registers, tables: tables, stage2: stage2)
-        switch resolved.combined.effective {
-        case .defined(let attribute, _):
-            types[region.name, default: []].insert(EffectiveType(attribute))
-            return CachePolicy(attribute)
-        case .unpredictable:
-            types[region.name, default: []].insert(.unpredictable)
-            if !unpredictable.contains(site) { unpredictable.append(site) }
-            // Nothing architected to follow: served past the cache, and reported.
-            return .nonCacheable
-        }
-    }
+    func finish() { model.finish() }
 }

@@ -15,15 +15,19 @@ public enum MAIRRewriteRule: String, CaseIterable, Sendable, Codable {
     case allCacheable = "all-cacheable"
 }
 
-/// Which attribute indices a rewrite touches.
+/// Which attribute indices a rewrite touches. The RFC's stated aim was to use cached
+/// mappings exclusively for stage 1, so its default is every index; its exact byte rule is not
+/// in our record.
 public enum MAIRRewriteScope: String, CaseIterable, Sendable, Codable {
-    /// Indices up to the highest non-zero byte. The zero bytes above it are the unused tail that
-    /// a guest's MAIR() layout leaves (Linux 2015 defines indices 0-4 only), so they are kept as
-    /// the guest wrote them. This is a heuristic (an index can be defined as 0x00 on purpose
-    /// above every other); `all` is the literal reading.
-    case defined
-    /// All eight indices.
+    /// All eight indices: 0x00 is Device-nGnRnE, an architected attribute a guest may use.
     case all
+    /// Only the indices the guest's live descriptors use (its tables scanned on every trapped
+    /// write of MAIR_EL1, TCR_EL1, TTBR0/1_EL1 or SCTLR_EL1). Tables the guest changes without
+    /// such a write are seen at the next one.
+    case used
+    /// Indices up to the highest non-zero byte: the zero bytes above it are taken as the unused
+    /// tail of a MAIR() layout (Linux 2015 defines indices 0-4). A heuristic, kept as an option.
+    case defined
 }
 
 /// What replacing one MAIR byte does to the meaning of the mappings that use it.
@@ -58,15 +62,19 @@ public enum MAIRRewrite {
     static let writeBackRWA: UInt8 = 0xFF
 
     /// The value to load for a guest write of `mair`, and what changed index by index.
-    public static func apply(_ rule: MAIRRewriteRule, scope: MAIRRewriteScope = .defined,
-                             to mair: UInt64) -> (loaded: UInt64, changes: [MAIRIndexChange]) {
+    public static func apply(_ rule: MAIRRewriteRule, scope: MAIRRewriteScope = .all,
+                             to mair: UInt64, usedIndices: Set<Int> = []) -> (loaded: UInt64, changes: [MAIRIndexChange]) {
         let guest = MAIR(rawValue: mair)
         let highestDefined = (0..<8).last { guest.byte(attrIndx: $0) != 0 } ?? -1
         var loaded = guest
         var changes: [MAIRIndexChange] = []
         for index in 0..<8 {
             let byte = guest.byte(attrIndx: index)
-            let inScope = scope == .all || index <= highestDefined
+            let inScope = switch scope {
+            case .all: true
+            case .used: usedIndices.contains(index)
+            case .defined: index <= highestDefined
+            }
             let replacement = inScope ? rewrite(byte, rule) : byte
             loaded = loaded.replacingByte(attrIndx: index, with: replacement)
             changes.append(MAIRIndexChange(attrIndx: index, requested: byte, loaded: replacement,

@@ -16,3 +16,16 @@ extension Policy {
         return result
     }
 }
+
+extension Policy {
+    /// Whether the host maps memory of `kind` cacheable on its side (the VMM's mapping of guest
+    /// RAM and flash; a cacheable device window where this policy maps it cacheable): such
+    /// lines may be brought into a cache at any moment, by speculation through that mapping.
+    public func hostMapsCacheable(_ kind: RegionKind) -> Bool {
+        switch kind {
+        case .ram, .flash: true
+        case .cacheableDevice: stage2Mapping(for: kind) == .mapped(memAttr: Self.forceWB)
+        case .device, .pcieBar, .vgaBar, .gicv: false
+        }
+    }
+}

@@ -33,11 +33,15 @@ public struct Policy: Sendable, Equatable {
     public var deviceMapping: DeviceMapping
     /// The 2025 change: cacheable stage 2 for cacheable PFNMAP memory, refused without FWB.
     public var cacheablePFNMAP: Bool
+    /// What the VM registers hold before the guest writes them.
+    public var reset: ResetValues
+    /// When KVM cleans a page to PoC as stage 2 maps it.
+    public var cleanOnMap: CleanOnMap
 
     public init(name: String, summary: String, trap: TrapRegime, rewrite: MAIRRewriteRule = .none,
-                rewriteScope: MAIRRewriteScope = .defined, fastPath: Bool = false, trvm: Bool = false,
+                rewriteScope: MAIRRewriteScope = .all, fastPath: Bool = false, trvm: Bool = false,
                 trapSetWay: Bool = true, fwb: Bool = false, deviceMapping: DeviceMapping = .device,
-                cacheablePFNMAP: Bool = false) {
+                cacheablePFNMAP: Bool = false, reset: ResetValues = .unknown, cleanOnMap: CleanOnMap = .always) {
         self.name = name
         self.summary = summary
         self.trap = trap
@@ -49,17 +53,19 @@ public struct Policy: Sendable, Equatable {
         self.fwb = fwb
         self.deviceMapping = deviceMapping
         self.cacheablePFNMAP = cacheablePFNMAP
+        self.reset = reset
+        self.cleanOnMap = cleanOnMap
     }
 
     public static let kvm2015 = Policy(
         name: "kvm-2015", summary: "the KVM default the RFC competed with: TVM until caches on, set/way trapping",
-        trap: .untilCachesOn)
+        trap: .untilCachesOn, cleanOnMap: .cachesOffOrReadOnly)
     public static let rfc2015 = Policy(
         name: "rfc-2015", summary: "the 2015 RFC: TVM always, MAIR rewrite (uncached), EL2 fast path",
-        trap: .always, rewrite: .uncached, fastPath: true)
+        trap: .always, rewrite: .uncached, fastPath: true, cleanOnMap: .cachesOffOrReadOnly)
     public static let rfc2015NoFastPath = Policy(
         name: "rfc-2015-no-fastpath", summary: "the RFC without patch 1: every trap a full exit",
-        trap: .always, rewrite: .uncached, fastPath: false)
+        trap: .always, rewrite: .uncached, fastPath: false, cleanOnMap: .cachesOffOrReadOnly)
     public static let fwbHost = Policy(
         name: "fwb", summary: "ARMv8.4 FEAT_S2FWB: stage 2 forces Write-Back for RAM, no TVM",
         trap: .none, fwb: true)
@@ -175,8 +181,13 @@ extension Policy {
         }
     }
 
-    /// KVM (since 2014, `coherent_cache_guest_page`) cleans a page to PoC when stage 2 first
-    /// maps it, so that a guest running with caches off sees what the host wrote; with FWB it
-    /// no longer needs to.
-    public var cleansOnStage2Map: Bool { !fwb }
+    /// Whether KVM cleans a page to PoC as stage 2 maps it, when the vCPU's caches are on
+    /// (`vcpu_has_cache_enabled`) or not and the memory slot is read-only (a flash) or not.
+    public func cleansOnStage2Map(cachesOn: Bool, readOnly: Bool) -> Bool {
+        switch cleanOnMap {
+        case .cachesOffOrReadOnly: !cachesOn || readOnly
+        case .always: !fwb
+        case .never: false
+        }
+    }
 }

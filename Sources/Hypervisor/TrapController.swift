@@ -40,25 +40,39 @@ public struct TrapController: Sendable {
     }
 
     /// The decision for a guest write of `register`, or nil when the write does not trap.
-    public mutating func write(_ register: SystemRegister, value: UInt64) -> WriteDecision? {
+    /// `usedIndices` are the AttrIndx values the guest's live descriptors use (only read by the
+    /// `used` rewrite scope).
+    public mutating func write(_ register: SystemRegister, value: UInt64, usedIndices: Set<Int> = []) -> WriteDecision? {
         guard tvm, register.isTrappedByTVM else { return nil }
         shadow[register] = value
         var loaded = value
         var changes: [MAIRIndexChange] = []
         if register == .mairEL1, policy.rewrite != .none {
-            (loaded, changes) = MAIRRewrite.apply(policy.rewrite, scope: policy.rewriteScope, to: value)
+            (loaded, changes) = MAIRRewrite.apply(policy.rewrite, scope: policy.rewriteScope, to: value, usedIndices: usedIndices)
         }
         var toggles = false
         if register == .sctlrEL1 {
-            let wasOn = Self.cachesOn(sctlr), nowOn = Self.cachesOn(value)
-            toggles = wasOn != nowOn
+            toggles = Self.cachesOn(sctlr) != Self.cachesOn(value)
             sctlr = value
-            if toggles { stage2Flushes += 1 }
-            // kvm_toggle_cache: once the guest runs with MMU and caches on, stop trapping.
-            if nowOn && policy.trap == .untilCachesOn { tvm = false }
         }
+        // access_vm_reg calls kvm_toggle_cache after every trapped VM register write: a toggle
+        // of the caches flushes stage 2 (a no-op with FWB: kvm_pgtable_stage2_flush returns at
+        // once), and with the caches on TVM is cleared until a set/way operation sets it again.
+        // The RFC (patch 3) keeps TVM for the guest's life.
+        let flush = toggles && !policy.fwb
+        if flush { stage2Flushes += 1 }
+        if Self.cachesOn(sctlr) && policy.trap != .always { tvm = false }
         let path: ExitPath = policy.handledAtEL2(register, togglesCaches: toggles) ? .fastPath : .fullExit
-        return WriteDecision(loaded: loaded, path: path, stage2Flush: toggles, mairChanges: changes)
+        return WriteDecision(loaded: loaded, path: path, stage2Flush: flush, mairChanges: changes)
+    }
+
+    /// Under the `used` rewrite scope, the MAIR_EL1 value to load now that the guest's tables
+    /// use `usedIndices` (re-evaluated on every trapped write of the translation registers),
+    /// or nil when it does not change.
+    public func reloadedMAIR(usedIndices: Set<Int>, loaded current: UInt64) -> (loaded: UInt64, changes: [MAIRIndexChange])? {
+        guard policy.rewriteScope == .used, policy.rewrite != .none, let guest = shadow[.mairEL1] else { return nil }
+        let result = MAIRRewrite.apply(policy.rewrite, scope: .used, to: guest, usedIndices: usedIndices)
+        return result.loaded == current ? nil : result
     }
 
     public struct ReadDecision: Sendable, Equatable {
@@ -79,13 +93,15 @@ public struct TrapController: Sendable {
     }
 
     /// A data cache operation by set/way (HCR_EL2.TSW), or nil when it does not trap. KVM
-    /// emulates it at the host (`kvm_set_way_flush`): the first one while TVM is clear cleans
-    /// the whole VM to PoC and sets TVM again, to catch the caches being turned off.
+    /// emulates it at the host (`kvm_set_way_flush`): one made while TVM is clear cleans the
+    /// whole VM to PoC (nothing to clean with FWB) and sets TVM, whatever the policy, to catch
+    /// the caches being turned off; `kvm_toggle_cache` clears it again once they are on.
     public mutating func setWay() -> SetWayDecision? {
         guard policy.trapSetWay else { return nil }
         guard !tvm else { return SetWayDecision(path: .fullExit, stage2Flush: false) }
+        tvm = true
+        guard !policy.fwb else { return SetWayDecision(path: .fullExit, stage2Flush: false) }
         stage2Flushes += 1
-        if policy.trap == .untilCachesOn { tvm = true }
         return SetWayDecision(path: .fullExit, stage2Flush: true)
     }
 

@@ -32,6 +32,15 @@ extension Mairlab {
         @Flag(help: "HCR_EL2.FWB = 1 (FEAT_S2FWB).")
         var fwb = false
 
+        @Option(help: "The PE's features MAIR bytes are decoded with: mte2 (0xF0 is Tagged Normal), xs (the XS forms), comma-separated; default none, as the emulated CPUs.",
+                transform: { text in
+                    guard let features = CPUFeatures(names: text) else {
+                        throw ValidationError("'\(text)' names no known feature (mte2, xs)")
+                    }
+                    return features
+                })
+        var features: CPUFeatures = []
+
         @Flag(help: "Every stage-1 byte x stage-2 MemAttr x FWB combination.")
         var table = false
 
@@ -60,7 +69,7 @@ extension Mairlab {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             if table {
-                let entries = CombiningTableEntry.allEntries()
+                let entries = CombiningTableEntry.allEntries(features: features)
                 if json {
                     console.output(String(decoding: try encoder.encode(entries), as: UTF8.self))
                 } else {
@@ -69,7 +78,7 @@ extension Mairlab {
                 return
             }
             let byte = s1 ?? MAIR(rawValue: mair!).byte(attrIndx: index!)
-            let explanation = AttributeExplanation.explain(stage1: byte, stage2: s2, fwb: fwb)
+            let explanation = AttributeExplanation.explain(stage1: byte, stage2: s2, fwb: fwb, features: features)
             if json {
                 let entry = CombiningTableEntry(explanation: explanation)
                 var object = try JSONSerialization.jsonObject(with: encoder.encode(entry)) as? [String: Any] ?? [:]

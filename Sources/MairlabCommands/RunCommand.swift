@@ -1,4 +1,5 @@
 import ArgumentParser
+import Coherency
 import Collector
 import Formats
 import Foundation
@@ -42,9 +43,14 @@ extension Mairlab {
                 transform: { try SuiteRun.Shard(parsing: $0) })
         var shard: SuiteRun.Shard?
 
+        @Option(help: "Replay one execution: a schedule ID from a report (a state's or a failure's `schedule`), printing the trace of shared memory.",
+                transform: { try ScheduleID(parsing: $0) })
+        var schedule: ScheduleID?
+
         func validate() throws {
             if let budget, budget < 1 { throw ValidationError("--budget must be at least 1") }
             if shard != nil && !snippets.isEmpty { throw ValidationError("--shard slices the suite: name no snippet") }
+            if schedule != nil && snippets.count != 1 { throw ValidationError("--schedule replays one snippet: name exactly one") }
         }
 
         func run() throws {
@@ -53,6 +59,11 @@ extension Mairlab {
             let console = Console.current
             let options = RunOptions(budget: budget, policy: try hypervisor.resolve(catalog: hypervisor.catalog()),
                                      costModel: try hypervisor.costModel())
+            if let schedule {
+                let (report, trace) = try Runner.replay(LoadedSnippet.load(found[0]), options: options, schedule: schedule)
+                console.output(json ? report.json() : report.text + "\n" + TraceReport.text(trace, schedule: schedule))
+                return
+            }
             var allPassed = true
             var badInput = false
             for snippet in found {
@@ -60,7 +71,7 @@ extension Mairlab {
                     let report = try Runner.run(snippet, options: options)
                     console.output(json ? report.json() : report.text)
                     allPassed = allPassed && report.outcome.status == .completed && report.outcome.exitStatus == 0
-                        && report.outcome.conditions.allSatisfy(\.holds)
+                        && report.outcome.conditions.allSatisfy { $0.holds == true }
                 } catch let error where BadInput(error) != nil {
                     // One broken snippet does not stop the others.
                     console.error("mairlab: \(error)")
@@ -111,5 +122,9 @@ extension Mairlab {
 }
 
 extension SuiteRun.Shard: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
+
+extension ScheduleID: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }
 }

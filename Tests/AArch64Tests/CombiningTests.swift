@@ -74,7 +74,7 @@ private func isAtLeastAsRestrictive(_ result: Ref, as input: Ref) -> Bool {
 private func combine(_ stage1: UInt8, _ stage2: UInt8, fwb: Bool,
                      sh1: Shareability = .innerShareable, sh2: Shareability = .innerShareable) -> CombinedAttributes {
     AttributeCombiner.combine(
-        stage1: Stage1Attributes(attribute: MemoryAttribute(mairByte: stage1), shareability: sh1),
+        stage1: Stage1Attributes(attribute: MemoryAttribute(mairByte: stage1, features: .mte2), shareability: sh1),
         stage2: Stage2Attributes(memAttr: stage2, fwb: fwb, shareability: sh2)
     )
 }
@@ -132,7 +132,7 @@ struct CombiningTests {
 
     @Test func allocationHintsComeFromStage1() {
         for (s1, s2) in allInputs {
-            guard case .normal(let inner1, let outer1) = MemoryAttribute(mairByte: UInt8(s1)),
+            guard case .normal(let inner1, let outer1) = MemoryAttribute(mairByte: UInt8(s1), features: .mte2),
                   case .normal(let inner, let outer)? = combine(UInt8(s1), UInt8(s2), fwb: false).attribute
             else { continue }
             for (result, stage1) in [(inner, inner1), (outer, outer1)] where result.cacheability != .nonCacheable {

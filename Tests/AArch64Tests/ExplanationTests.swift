@@ -32,7 +32,7 @@ struct ExplanationTests {
     }
 
     @Test func tableEntries() throws {
-        let entries = CombiningTableEntry.allEntries()
+        let entries = CombiningTableEntry.allEntries(features: .mte2)
         #expect(entries.count == 256 * 16 * 2)
         #expect(Set(entries.map { [$0.s1, $0.s2, $0.fwb ? 1 : 0] }).count == entries.count)
         func entry(_ s1: Int, _ s2: Int, fwb: Bool) -> CombiningTableEntry? {
@@ -44,9 +44,16 @@ struct ExplanationTests {
         #expect(try json(entry(0xFF, 0x1, fwb: false)) == #"{"device":"nGnRE","fwb":false,"inner":null,"outer":null,"s1":255,"s2":1,"shareability":"outer","type":"device","unpredictable":false}"#)
         #expect(try json(entry(0xFF, 0xE, fwb: false)) == #"{"device":null,"fwb":false,"inner":"wt","outer":"wb","s1":255,"s2":14,"shareability":"inner","type":"normal","unpredictable":false}"#)
         #expect(try json(entry(0xF0, 0xF, fwb: false)) == #"{"device":null,"fwb":false,"inner":"wb","outer":"wb","s1":240,"s2":15,"shareability":"inner","type":"normal","unpredictable":false}"#)
-        #expect(try json(entry(0x02, 0xF, fwb: false)) == #"{"device":null,"fwb":false,"inner":null,"outer":null,"s1":2,"s2":15,"shareability":null,"type":"device","unpredictable":true}"#)
-        #expect(try json(entry(0xFF, 0x9, fwb: true)) == #"{"device":null,"fwb":true,"inner":null,"outer":null,"s1":255,"s2":9,"shareability":null,"type":"normal","unpredictable":true}"#)
-        #expect(entries.filter(\.unpredictable).allSatisfy { $0.shareability == nil && $0.inner == nil && $0.device == nil })
+        #expect(try json(entry(0x02, 0xF, fwb: false)) == #"{"device":null,"fwb":false,"inner":null,"outer":null,"s1":2,"s2":15,"shareability":null,"type":null,"unpredictable":true}"#)
+        #expect(try json(entry(0xFF, 0x9, fwb: true)) == #"{"device":null,"fwb":true,"inner":null,"outer":null,"s1":255,"s2":9,"shareability":null,"type":null,"unpredictable":true}"#)
+        // An UNPREDICTABLE row carries nothing a script could read as a defined result.
+        #expect(entries.filter(\.unpredictable).allSatisfy {
+            $0.type == nil && $0.shareability == nil && $0.inner == nil && $0.outer == nil && $0.device == nil
+        })
+        // Without FEAT_MTE2 (the emulated CPUs), 0xF0 is UNPREDICTABLE in every row.
+        let plain = CombiningTableEntry.allEntries()
+        #expect(plain.filter { $0.s1 == 0xF0 }.allSatisfy { $0.unpredictable })
+        #expect(plain.filter { $0.s1 != 0xF0 } == entries.filter { $0.s1 != 0xF0 })
 
         let decoded = try JSONDecoder().decode([CombiningTableEntry].self, from: JSONEncoder().encode(entries))
         #expect(decoded == entries)

@@ -20,6 +20,7 @@ private let nibbleTable: [String?] = [
     "WB", "WB W", "WB R", "WB RW",
 ]
 
+/// The table for a PE with FEAT_MTE2 and without FEAT_XS (`features: .mte2`).
 private func referenceClass(_ byte: Int) -> Reference {
     if byte == 0xF0 { return .tagged }
     if byte == 0x40 || byte == 0xA0 { return .featureXS }
@@ -48,7 +49,8 @@ private func implementationClass(_ attribute: MemoryAttribute) -> Reference {
     case .device(let type): .device(type.name)
     case .normal(let inner, let outer): .normal(inner: spelled(inner), outer: spelled(outer))
     case .taggedNormal: .tagged
-    case .unpredictable(_, let reason): reason.requiredFeature == "FEAT_XS" ? .featureXS : .unpredictable
+    case .unpredictable(_, let reason): reason.requiredFeature == "FEAT_XS" ? .featureXS
+        : reason.requiredFeature == "FEAT_MTE2" ? .tagged : .unpredictable
     }
 }
 
@@ -56,7 +58,7 @@ private func implementationClass(_ attribute: MemoryAttribute) -> Reference {
 struct MemoryAttributeTests {
     @Test("every byte decodes as the encoding table says", arguments: 0...255)
     func everyByte(byte: Int) {
-        let attribute = MemoryAttribute(mairByte: UInt8(byte))
+        let attribute = MemoryAttribute(mairByte: UInt8(byte), features: .mte2)
         #expect(implementationClass(attribute) == referenceClass(byte))
     }
 
@@ -91,7 +93,14 @@ struct MemoryAttributeTests {
     }
 
     @Test func taggedAndFeatureDependentBytes() throws {
-        #expect(MemoryAttribute(mairByte: 0xF0) == .taggedNormal)
+        // Arm ARM, MAIR_ELx: 0xF0 is Tagged Normal only with FEAT_MTE2 (ID_AA64PFR1_EL1.MTE >= 2).
+        #expect(MemoryAttribute(mairByte: 0xF0, features: .mte2) == .taggedNormal)
+        #expect(MemoryAttribute(mairByte: 0xF0) == .unpredictable(0xF0, .taggedWithoutMTE))
+        #expect(CPUFeatures(idAA64PFR1: 0x200, idAA64ISAR1: 0) == .mte2)
+        #expect(CPUFeatures(idAA64PFR1: 0x100, idAA64ISAR1: 1 << 56) == .xs)   // MTE 1 is FEAT_MTE only
+        // With FEAT_XS the XS forms are defined (XS itself is not modelled).
+        #expect(MemoryAttribute(mairByte: 0x01, features: .xs) == .device(.nGnRnE))
+        #expect(MemoryAttribute(mairByte: 0x40, features: .xs) == .normal(inner: .nonCacheable, outer: .nonCacheable))
         let nc = try #require(NormalCacheAttribute(cacheability: .nonCacheable))
         #expect(MemoryAttribute(mairByte: 0x40) == .unpredictable(0x40, .normalWithXSZero(nc)))
         let wtRA = try #require(NormalCacheAttribute(cacheability: .writeThrough, readAllocate: true))

@@ -14,7 +14,7 @@ struct SystemRegisterTests {
         ("VBAR_EL1", 3, 0, 12, 0, 0), ("HCR_EL2", 3, 4, 1, 1, 0), ("VTCR_EL2", 3, 4, 2, 1, 2),
         ("VTTBR_EL2", 3, 4, 2, 1, 0), ("SCR_EL3", 3, 6, 1, 1, 0), ("ID_AA64MMFR0_EL1", 3, 0, 0, 7, 0),
         ("ESR_EL2", 3, 4, 5, 2, 0), ("FAR_EL2", 3, 4, 6, 0, 0), ("HPFAR_EL2", 3, 4, 6, 0, 4),
-        ("ELR_EL2", 3, 4, 4, 0, 1),
+        ("ELR_EL2", 3, 4, 4, 0, 1), ("ID_AA64PFR1_EL1", 3, 0, 0, 4, 1), ("ID_AA64ISAR1_EL1", 3, 0, 0, 6, 1),
     ]
 
     @Test func encodingsAndLookup() throws {

@@ -56,7 +56,9 @@ struct Stage1WalkerTests {
     // TCR_EL1: T0SZ = T1SZ = 16 (48-bit VAs, start level 0), TG0 = 0b00 and TG1 = 0b10 (4KB),
     // IPS = 0b101 (48 bits).
     static let tcr48: UInt64 = 16 | 16 << 16 | 0b10 << 30 | 0b101 << 32
-    static let mOn: UInt64 = 1
+    /// SCTLR_EL1.M and .C: the MMU and the data caches on (with C = 0 every Normal data
+    /// access would be Non-cacheable; `cachesOffMakeNormalNonCacheable` checks that).
+    static let mOn: UInt64 = 0b101
     // MAIR: index 3 Normal NC (0x44), index 4 Normal WB (0xFF), index 0 Device-nGnRnE.
     static let mair: UInt64 = 0x0000_00FF_4400_0000
 
@@ -286,6 +288,21 @@ struct Stage1WalkerTests {
         #expect(throws: Never.self) {
             try walker(tcr: Self.tcr48 & ~(0b11 << 30)).translate(0x4000_0000, reader: Self.memory)
         }
+    }
+
+    /// Arm ARM, SCTLR_EL1.C: with the MMU on and C = 0, Normal data accesses are Non-cacheable
+    /// whatever MAIR says; Device stays Device; SCTLR_EL1.I does the same for fetches.
+    @Test func cachesOffMakeNormalNonCacheable() throws {
+        let cachesOff = walker(sctlr: 1)
+        let data = try cachesOff.translate(0x4012_3456, reader: Self.memory)
+        #expect(data.attributes.attribute == .normal(inner: .nonCacheable, outer: .nonCacheable))
+        #expect(data.attributes.shareability == .outerShareable)
+        let fetch = try cachesOff.translate(0x4012_3456, access: .instructionFetch, reader: Self.memory)
+        #expect(fetch.attributes.attribute == .normal(inner: .nonCacheable, outer: .nonCacheable))
+        let iOn = try walker(sctlr: 1 | 1 << 12).translate(0x4012_3456, access: .instructionFetch, reader: Self.memory)
+        #expect(iOn.attributes.attribute == MemoryAttribute(mairByte: 0xFF))
+        let device = try cachesOff.translate(0xFFFF_FFFF_C000_0000, reader: Self.memory)
+        #expect(device.attributes.attribute == .device(.nGnRnE))
     }
 
     @Test func stage1Disabled() throws {

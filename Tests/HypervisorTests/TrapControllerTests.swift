@@ -66,7 +66,7 @@ import Testing
         #expect(again.path == .fastPath && !again.stage2Flush)  // no toggle: trivial
         let mairDecision = controller.write(.mairEL1, value: 0x0000_00FF_440C_0400)
         let mair = try #require(mairDecision)
-        #expect(mair.path == .fastPath && mair.loaded == 0x0000_00FF_FFFF_FFFF)
+        #expect(mair.path == .fastPath && mair.loaded == 0xFFFF_FFFF_FFFF_FFFF)
     }
 
     @Test func withoutTheFastPathEveryTrapIsAFullExit() throws {

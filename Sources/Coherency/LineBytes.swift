@@ -1,0 +1,59 @@
+/// The 64 bytes of a cache line as versions: byte i holds the value written by write number
+/// `versions[i]` (0: the region's initial contents). Values are looked up in the `WriteLog`;
+/// keeping only versions makes copies and comparisons cheap and tells which write each byte
+/// came from, which is what stale reads and lost writes are about.
+public struct LineBytes: Hashable, Sendable {
+    public static let count = 64
+    // Four 16-lane vectors: a fixed 256-byte value with no heap storage.
+    private var a = SIMD16<UInt32>(), b = SIMD16<UInt32>(), c = SIMD16<UInt32>(), d = SIMD16<UInt32>()
+
+    public init() {}
+
+    /// Every byte at `version`.
+    public init(repeating version: UInt32) {
+        a = SIMD16(repeating: version)
+        b = a
+        c = a
+        d = a
+    }
+
+    public subscript(index: Int) -> UInt32 {
+        get {
+            switch index >> 4 {
+            case 0: a[index & 15]
+            case 1: b[index & 15]
+            case 2: c[index & 15]
+            default: d[index & 15]
+            }
+        }
+        set {
+            switch index >> 4 {
+            case 0: a[index & 15] = newValue
+            case 1: b[index & 15] = newValue
+            case 2: c[index & 15] = newValue
+            default: d[index & 15] = newValue
+            }
+        }
+    }
+
+    /// These bytes with `range` set to `version`.
+    public func writing(_ version: UInt32, at range: Range<Int>) -> LineBytes {
+        var result = self
+        for index in range { result[index] = version }
+        return result
+    }
+
+    /// These bytes with `range` taken from `other`.
+    public func merging(_ other: LineBytes, at range: Range<Int>) -> LineBytes {
+        var result = self
+        for index in range { result[index] = other[index] }
+        return result
+    }
+
+    public func versions(in range: Range<Int>) -> [UInt32] { range.map { self[$0] } }
+
+    /// The offsets in `range` where `other` holds a newer write than these bytes.
+    public func offsets(in range: Range<Int>, olderThan other: LineBytes) -> [Int] {
+        range.filter { self[$0] < other[$0] }
+    }
+}

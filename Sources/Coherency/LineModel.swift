@@ -1,0 +1,290 @@
+import AArch64
+
+/// One step of a line's witness: a spontaneous cache move before event `event`, or the
+/// variant an event took (which copy served a read, whether a mismatched copy took a write).
+public struct WitnessStep: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        case spontaneous(SpontaneousStep)
+        case variant(UInt8)
+    }
+
+    public let event: Int
+    public let kind: Kind
+
+    public init(event: Int, kind: Kind) {
+        self.event = event
+        self.kind = kind
+    }
+}
+
+/// The steps that lead to one state of a line, shared between states (a persistent list).
+public final class Witness: Sendable {
+    public let step: WitnessStep
+    public let parent: Witness?
+
+    init(_ step: WitnessStep, after parent: Witness?) {
+        self.step = step
+        self.parent = parent
+    }
+
+    public var steps: [WitnessStep] {
+        var result: [WitnessStep] = []
+        var node: Witness? = self
+        while let current = node {
+            result.append(current.step)
+            node = current.parent
+        }
+        return result.reversed()
+    }
+}
+
+/// Every state one line of shared memory can be in, explored: between two events on the line
+/// any sequence of spontaneous cache moves may happen (a line may leave a cache, be written
+/// back or be brought in at any moment), and each event is applied to every state in every
+/// way the architecture allows. Lines are independent (ways are unbounded and every event
+/// names its line), so a line's states never depend on another line's. In replay mode the
+/// line follows one witness instead, step by step.
+public struct LineModel: Sendable {
+    public let line: UInt64
+    public let region: String
+    /// Whether the line can be in a cache at all (some agent maps it cacheable).
+    public private(set) var cacheable: Bool
+    /// The latest write of each byte in the run's order: what a coherent read returns.
+    public private(set) var reference: LineBytes
+    /// Each state with the first witness found for it.
+    public private(set) var states: StateSet
+    /// Events applied so far (spontaneous steps are numbered by the event they precede).
+    public private(set) var events = 0
+    /// Set in replay mode: the witness to follow.
+    private let replay: [WitnessStep]?
+    /// Replay mode: the spontaneous steps applied before the last event.
+    public private(set) var applied: [SpontaneousStep] = []
+    /// The states of the last read, by the value it returned, until one group is kept.
+    private var pendingReads: [StateSet] = []
+    /// True when the state set outgrew `stateCap` and was cut.
+    public private(set) var cutShort = false
+    public static let stateCap = 4096
+    /// Past this many states the line keeps states only up to renaming (`renamed`): exact for
+    /// every failure, but the values of stale bytes are no longer all known.
+    public static let exactCap = 256
+    /// True once the line keeps states up to renaming.
+    public private(set) var abstracted = false
+    /// True when the guest read a value of this line while it was abstracted: the values it
+    /// could have read are not all known, so its behaviour is not exhaustively explored.
+    public private(set) var guestReadAbstracted = false
+    /// True when a Non-cacheable write met a cached copy, which it might have updated too.
+    public private(set) var writeHitsOmitted = false
+
+    public init(line: UInt64, region: String, initial: LineBytes, cacheable: Bool, replay: [WitnessStep]? = nil) {
+        self.line = line
+        self.region = region
+        self.cacheable = cacheable
+        self.reference = initial
+        self.replay = replay
+        states = StateSet(LineState(memory: initial))
+    }
+
+    public var isReplay: Bool { replay != nil }
+
+    /// The one state of a replay (or the first of an exploration), for traces.
+    public var someState: LineState { states.states[0] }
+
+    // MARK: spontaneous steps
+
+    /// Closes the state set under spontaneous steps (replay: applies the witness's steps due
+    /// before the next event).
+    mutating func settle(log: WriteLog) {
+        if let replay {
+            var state = states.states[0], witness = states.witnesses[0]
+            applied = []
+            for step in replay where step.event == events {
+                guard case .spontaneous(let move) = step.kind,
+                      let next = state.after(move, cacheable: cacheable, line: line, log: log) else { continue }
+                applied.append(move)
+                state = next
+                witness = Witness(step, after: witness)
+            }
+            states = StateSet(state, witness: witness)
+            return
+        }
+        var next = 0
+        while next < states.count {
+            let state = states.states[next], witness = states.witnesses[next]
+            next += 1
+            for move in SpontaneousStep.allCases {
+                guard let successor = state.after(move, cacheable: cacheable, line: line, log: log) else { continue }
+                states.insert(abstracted ? successor.renamed(reference: reference) : successor,
+                              witness: Witness(WitnessStep(event: events, kind: .spontaneous(move)), after: witness))
+            }
+            if states.count > Self.stateCap {
+                cutShort = true
+                return
+            }
+        }
+        abstractIfLarge()
+    }
+
+    /// Past `exactCap` states, keeps states only up to renaming.
+    private mutating func abstractIfLarge() {
+        guard !isReplay else { return }
+        if !abstracted {
+            guard states.count > Self.exactCap else { return }
+            abstracted = true
+        }
+        var renamed = StateSet()
+        for (state, witness) in states.pairs { renamed.insert(state.renamed(reference: reference), witness: witness) }
+        states = renamed
+    }
+
+    /// Applies an event that may take several forms (numbered variants) to every state.
+    private mutating func apply(_ event: (LineState) -> [LineState]) {
+        var next = StateSet()
+        let variant = replayVariant
+        for (state, witness) in states.pairs {
+            for (index, result) in event(state).enumerated() where replay == nil || index == variant {
+                next.insert(result, witness: index == 0 ? witness
+                    : Witness(WitnessStep(event: events, kind: .variant(UInt8(index))), after: witness))
+            }
+        }
+        states = next
+        events += 1
+        abstractIfLarge()
+    }
+
+    /// The variant the replay's witness names for the next event (0 when it names none).
+    private var replayVariant: Int {
+        for step in replay ?? [] where step.event == events {
+            if case .variant(let index) = step.kind { return Int(index) }
+        }
+        return 0
+    }
+
+    // MARK: events
+
+    /// A read of `range` by `observer`: the states grouped by the bytes the read returns
+    /// (a stale read recorded in each state where a byte is not the latest write). The caller
+    /// picks one group with `keep(_:)`: the guest sees one value per execution.
+    public mutating func read(_ access: LineAccess, range: Range<Int>, by observer: Observer,
+                              log: WriteLog) -> [[UInt8]] {
+        settle(log: log)
+        if access.isCacheable { cacheable = true }
+        var groups: [[UInt8]: StateSet] = [:]
+        let variant = replayVariant
+        for (state, witness) in states.pairs {
+            for outcome in state.reads(access) where replay == nil || Int(outcome.variant) == variant {
+                var result = outcome.state
+                let stale = range.filter { outcome.source[$0] != reference[$0] }
+                if let first = stale.first {
+                    let failure = LineFailure(kind: .staleRead, observer: observer.observer)
+                    result.record(failure)
+                    log.details.note(failure, line: line, address: line + UInt64(first)) { staleDetail(observer, stale, source: outcome.source, log: log) }
+                }
+                let value = log.values(outcome.source, line: line, range: range)
+                groups[value, default: StateSet()].insert(result, witness: outcome.variant == 0 ? witness
+                    : Witness(WitnessStep(event: events, kind: .variant(outcome.variant)), after: witness))
+            }
+        }
+        events += 1
+        // The latest write first (the execution a coherent system makes), then the others in
+        // byte order, so that the same run picks the same one first everywhere.
+        let latest = log.values(reference, line: line, range: range)
+        let values = groups.keys.sorted { a, b in
+            a == latest || (b != latest && a.lexicographicallyPrecedes(b))
+        }
+        if abstracted, observer.isGuest, values.count > 1 || states.states.contains(where: { state in
+            range.contains { state.inner?.bytes[$0] ?? state.memory[$0] != reference[$0] }
+        }) {
+            guestReadAbstracted = true
+        }
+        pendingReads = values.map { groups[$0]! }
+        return values
+    }
+
+    private func staleDetail(_ observer: Observer, _ stale: [Int], source: LineBytes, log: WriteLog) -> String {
+        let saw = stale.map { log.value(at: line + UInt64($0), version: source[$0]) }
+        let should = stale.map { log.value(at: line + UInt64($0), version: reference[$0]) }
+        let latest = log.writer(of: reference[stale[0]]).map { " (written by \($0))" } ?? ""
+        return "\(observer) read \(stale.count) stale byte(s) at offsets \(ranges(stale)) of line \(hex(line)): saw \(hexDump(saw)), should have been \(hexDump(should))\(latest)"
+    }
+
+    /// The states of the read's group `index` (in the order `read` returned the values).
+    public mutating func keep(_ index: Int) {
+        states = pendingReads[index]
+        pendingReads = []
+    }
+
+    /// Every state of the read, whatever it returned.
+    public mutating func keepAll() {
+        var all = StateSet()
+        for group in pendingReads {
+            for (state, witness) in group.pairs { all.insert(state, witness: witness) }
+        }
+        states = all
+        pendingReads = []
+    }
+
+    /// A write of `range` by `observer`'s access, as write `version`.
+    public mutating func write(_ access: LineAccess, range: Range<Int>, version: UInt32, log: WriteLog) {
+        settle(log: log)
+        if access.isCacheable { cacheable = true }
+        reference = reference.writing(version, at: range)
+        if case .cpu(let inner, let outer) = access, inner != .writeBack,
+           states.states.contains(where: { (inner == .nonCacheable && $0.inner != nil) || (outer == .nonCacheable && $0.outer != nil) }) {
+            writeHitsOmitted = true
+        }
+        let line = self.line
+        apply { $0.writes(access, range: range, version: version, line: line, log: log) }
+    }
+
+    /// Maintenance that acts the same way on every state (DC by VA, the hypervisor's flushes).
+    public mutating func maintain(_ operation: LineMaintenance, log: WriteLog) {
+        settle(log: log)
+        let line = self.line
+        apply { state in
+            var result = state
+            switch operation {
+            case .cleanToPoC: result.cleanToPoC(line: line, log: log)
+            case .cleanAndInvalidate: result.cleanAndInvalidate(line: line, log: log)
+            case .cleanToPoU: result.cleanToPoU(line: line, log: log)
+            case .clean(let level):
+                if level == .inner {
+                    if result.outer != nil { result.writeBackInnerToOuter(line: line, log: log) }
+                    else { result.writeBackInnerToMemory(line: line, log: log) }
+                } else {
+                    result.writeBackOuter(line: line, log: log)
+                }
+            case .cleanAndInvalidateLevel(let level):
+                if level == .inner {
+                    if result.outer != nil { result.writeBackInnerToOuter(line: line, log: log) }
+                    else { result.writeBackInnerToMemory(line: line, log: log) }
+                } else {
+                    result.writeBackOuter(line: line, log: log)
+                }
+                result[level] = nil
+            }
+            return [result]
+        }
+    }
+
+    /// The end of the run: the last spontaneous steps.
+    public mutating func finish(log: WriteLog) { settle(log: log) }
+
+    /// The distinct failure sets of the final states, each with the first witness found.
+    public var outcomes: [(failures: [LineFailure], witness: Witness?)] {
+        var seen: Set<[LineFailure]> = []
+        return states.pairs.compactMap { state, witness in
+            seen.insert(state.failures).inserted ? (state.failures, witness) : nil
+        }
+    }
+}
+
+/// Cache maintenance on one line.
+public enum LineMaintenance: Hashable, Sendable {
+    case cleanToPoC
+    case cleanAndInvalidate
+    case cleanToPoU
+    /// DC CSW on a level; DC CISW (and DC ISW, performed as a clean and invalidate under
+    /// HCR_EL2.VM = 1) on a level.
+    case clean(CacheLevel)
+    case cleanAndInvalidateLevel(CacheLevel)
+}

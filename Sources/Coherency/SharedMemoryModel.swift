@@ -1,0 +1,222 @@
+import AArch64
+
+/// Every line of the memory more than one observer touches, each explored on its own (or, in
+/// replay mode, following one witness and recording a trace). Accesses are split at line
+/// boundaries; a read whose value differs between explored states asks a `ValueChooser` which
+/// value the guest sees, so that an execution is one guest path.
+public struct SharedMemoryModel {
+    public struct Region: Sendable {
+        public let name: String
+        public let base: UInt64
+        public let size: UInt64
+        public let initial: UInt8
+        /// Whether some agent maps the region cacheable from the start (the VMM's mapping of
+        /// guest RAM): its lines may be brought into a cache at any moment.
+        public let hostCacheable: Bool
+
+        public init(name: String, base: UInt64, size: UInt64, initial: UInt8, hostCacheable: Bool) {
+            self.name = name
+            self.base = base
+            self.size = size
+            self.initial = initial
+            self.hostCacheable = hostCacheable
+        }
+
+        func contains(_ address: UInt64) -> Bool { address >= base && address - base < size }
+    }
+
+    public static let lineSize: UInt64 = 64
+
+    public let regions: [Region]
+    public private(set) var log: WriteLog
+    public private(set) var lines: [UInt64: LineModel] = [:]
+    /// Lines in the order first touched (iteration never goes through the dictionary).
+    public private(set) var lineOrder: [UInt64] = []
+    /// Replay mode: the witness of each line (lines not named follow no spontaneous step).
+    private let replay: [UInt64: [WitnessStep]]?
+    /// Replay mode: what happened, in order.
+    public private(set) var trace: [TraceEntry] = []
+
+    public init(regions: [Region], replay: [UInt64: [WitnessStep]]? = nil) {
+        self.regions = regions
+        self.replay = replay
+        log = WriteLog(regions: regions.map { ($0.base, $0.size, $0.initial) })
+    }
+
+    public static func line(of address: UInt64) -> UInt64 { address & ~(lineSize - 1) }
+
+    public func region(of address: UInt64) -> Region? { regions.first { $0.contains(address) } }
+
+    public var isReplay: Bool { replay != nil }
+
+    /// The line's model, made on first touch.
+    private mutating func model(_ line: UInt64) -> LineModel {
+        if let model = lines[line] { return model }
+        let region = region(of: line)
+        let model = LineModel(line: line, region: region?.name ?? "?", initial: LineBytes(),
+                              cacheable: region?.hostCacheable ?? false, replay: replay.map { $0[line] ?? [] })
+        lines[line] = model
+        lineOrder.append(line)
+        return model
+    }
+
+    /// The parts of [address, address + count) by line: (line, byte range in the line, offset
+    /// into the access).
+    static func parts(_ address: UInt64, count: Int) -> [(line: UInt64, range: Range<Int>, offset: Int)] {
+        var parts: [(UInt64, Range<Int>, Int)] = []
+        var offset = 0
+        while offset < count {
+            let here = address + UInt64(offset), line = Self.line(of: here)
+            let start = Int(here - line), end = min(Int(lineSize), start + count - offset)
+            parts.append((line, start..<end, offset))
+            offset += end - start
+        }
+        return parts
+    }
+
+    // MARK: accesses
+
+    /// A read of `count` bytes at `address`: one value, chosen by `chooser` when the explored
+    /// states differ on it (the guest), or every state kept and the first value returned (the
+    /// host, whose next actions do not depend on what it read).
+    public mutating func read(_ access: LineAccess, address: UInt64, count: Int, by observer: Observer,
+                              label: String, chooser: ValueChooser?) -> [UInt8] {
+        var result = [UInt8](repeating: 0, count: count)
+        for part in Self.parts(address, count: count) {
+            var line = model(part.line)
+            let before = isReplay ? line.someState : nil
+            let values = line.read(access, range: part.range, by: observer, log: log)
+            let index = values.count > 1 ? chooser?.choose(among: values.count) ?? 0 : 0
+            if chooser == nil { line.keepAll() } else { line.keep(index) }
+            result.replaceSubrange(part.offset..<part.offset + part.range.count, with: values[index])
+            lines[part.line] = line
+            note(label + " read \(part.range.count) byte(s) at \(hex(part.line + UInt64(part.range.lowerBound)))",
+                 line: line, before: before)
+        }
+        return result
+    }
+
+    /// A write of `bytes` at `address` by `observer` (one write: one version).
+    public mutating func write(_ access: LineAccess, address: UInt64, bytes: [UInt8], by observer: Observer,
+                               label: String) {
+        let version = log.record(observer, start: address, bytes: bytes)
+        for part in Self.parts(address, count: bytes.count) {
+            var line = model(part.line)
+            let before = isReplay ? line.someState : nil
+            line.write(access, range: part.range, version: version, log: log)
+            lines[part.line] = line
+            note(label + " write \(part.range.count) byte(s) at \(hex(part.line + UInt64(part.range.lowerBound)))",
+                 line: line, before: before)
+        }
+    }
+
+    /// Maintenance on the lines of [address, address + count) that an access has touched (a
+    /// line nobody touched is in memory alone, or cached clean by speculation: maintenance
+    /// changes nothing a later event could tell).
+    public mutating func maintain(_ operation: LineMaintenance, address: UInt64, count: UInt64, label: String) {
+        var line = Self.line(of: address)
+        while line < address + count {
+            if lines[line] != nil { maintain(operation, line: line, label: label) }
+            line += Self.lineSize
+        }
+    }
+
+    /// Maintenance on every line any agent has touched (a stage-2 flush, a migration's clean).
+    public mutating func maintainAll(_ operation: LineMaintenance, label: String) {
+        for line in lineOrder { maintain(operation, line: line, label: label) }
+    }
+
+    /// Maintenance on the touched lines whose set (PA bits [12:6]) is `set`.
+    public mutating func maintain(_ operation: LineMaintenance, set: UInt64, sets: UInt64, label: String) {
+        for line in lineOrder where (line / Self.lineSize) % sets == set {
+            maintain(operation, line: line, label: label)
+        }
+    }
+
+    private mutating func maintain(_ operation: LineMaintenance, line address: UInt64, label: String) {
+        var line = model(address)
+        let before = isReplay ? line.someState : nil
+        line.maintain(operation, log: log)
+        lines[address] = line
+        note(label, line: line, before: before)
+    }
+
+    /// The byte at `address` as memory holds it in the first state (for bytes the emulator
+    /// fetches that no guest access asked for).
+    public func peek(_ address: UInt64) -> UInt8 {
+        let line = Self.line(of: address), offset = Int(address - line)
+        guard let model = lines[line] else { return region(of: address)?.initial ?? 0 }
+        return log.value(at: address, version: model.someState.memory[offset])
+    }
+
+    /// The end of the run.
+    public mutating func finish() {
+        for address in lineOrder {
+            lines[address]!.finish(log: log)
+        }
+    }
+
+    public var cutShort: Bool { lines.values.contains { $0.cutShort } }
+
+    /// What the lines themselves cannot vouch for.
+    public var undecided: [UndecidedReason] {
+        var reasons: [UndecidedReason] = []
+        for address in lineOrder {
+            let line = lines[address]!
+            if line.guestReadAbstracted {
+                reasons.append(UndecidedReason(.failures, "the guest read line \(hex(address)) after the model kept its states only up to renaming: not every stale value it could read was explored"))
+            }
+            if line.writeHitsOmitted {
+                reasons.append(UndecidedReason(.alwaysOfFailures, "a Non-cacheable write met a cached copy of line \(hex(address)) (mismatched attributes): an update of that copy, which could only avoid a failure, is not explored"))
+            }
+        }
+        return reasons
+    }
+
+    // MARK: trace (replay mode)
+
+    private mutating func note(_ what: String, line: LineModel, before: LineState?) {
+        guard let before else { return }
+        trace.append(TraceEntry(what: what, line: line.line, steps: line.applied.map(\.description),
+                                before: describe(before, line: line.line), after: describe(line.someState, line: line.line),
+                                failures: line.someState.failures.map { "\($0.kind)(\($0.observer))" }))
+    }
+
+    /// A line state for a person: each copy's bytes as runs of equal values.
+    func describe(_ state: LineState, line: UInt64) -> String {
+        func bytes(_ versions: LineBytes) -> String {
+            let values = log.values(versions, line: line, range: 0..<LineBytes.count)
+            var runs: [String] = []
+            var start = 0
+            while start < values.count {
+                var end = start
+                while end + 1 < values.count && values[end + 1] == values[start] { end += 1 }
+                runs.append(hexDump([values[start]]) + "×\(end - start + 1)")
+                start = end + 1
+            }
+            return runs.joined(separator: " ")
+        }
+        func copy(_ name: String, _ copy: CachedCopy?) -> String {
+            guard let copy else { return "\(name) -" }
+            return "\(name) \(copy.dirty ? "dirty" : "clean") \(bytes(copy.bytes))"
+        }
+        return [copy("I", state.inner), copy("O", state.outer), "M \(bytes(state.memory))"].joined(separator: "; ")
+    }
+}
+
+/// Picks which of a read's possible values the guest sees (an execution is one guest path).
+public protocol ValueChooser: AnyObject {
+    func choose(among count: Int) -> Int
+}
+
+/// One event of a replayed execution: the cache moves made before it, what happened, and the
+/// line before and after (I the inner level, O the outer, M memory at the PoC).
+public struct TraceEntry: Sendable {
+    public let what: String
+    public let line: UInt64
+    public let steps: [String]
+    public let before: String
+    public let after: String
+    /// The failures the line has shown so far.
+    public let failures: [String]
+}

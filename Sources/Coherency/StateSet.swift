@@ -1,0 +1,30 @@
+/// Line states with their witnesses, in the order they were first reached. Swift's hashing is
+/// seeded per process, so every iteration goes through this order, never through a
+/// dictionary's: the same run explores the same way and names the same witnesses everywhere.
+public struct StateSet: Sendable {
+    public private(set) var states: [LineState] = []
+    public private(set) var witnesses: [Witness?] = []
+    private var index: [LineState: Int] = [:]
+
+    public init() {}
+
+    public init(_ state: LineState, witness: Witness? = nil) {
+        insert(state, witness: witness)
+    }
+
+    public var count: Int { states.count }
+
+    public func contains(_ state: LineState) -> Bool { index[state] != nil }
+
+    /// Adds `state` unless present (the first witness found is kept); true when added.
+    @discardableResult
+    public mutating func insert(_ state: LineState, witness: Witness?) -> Bool {
+        guard index[state] == nil else { return false }
+        index[state] = states.count
+        states.append(state)
+        witnesses.append(witness)
+        return true
+    }
+
+    public var pairs: Zip2Sequence<[LineState], [Witness?]> { zip(states, witnesses) }
+}

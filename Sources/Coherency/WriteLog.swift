@@ -1,0 +1,74 @@
+/// Every write to shared memory in the order the run performed them: version n is the n-th
+/// write (version 0 is a region's initial contents). A byte's value is found from its version.
+public struct WriteLog: Sendable {
+    public struct Write: Sendable {
+        public let observer: Observer
+        public let start: UInt64
+        public let bytes: [UInt8]
+    }
+
+    private var writes: [Write] = []
+    /// The first detail seen for each failure, for the report.
+    public let details = FailureDetails()
+    /// The initial byte of each region, by region base.
+    private let regions: [(base: UInt64, size: UInt64, initial: UInt8)]
+
+    public init(regions: [(base: UInt64, size: UInt64, initial: UInt8)]) {
+        self.regions = regions
+    }
+
+    /// Records a write; returns its version.
+    public mutating func record(_ observer: Observer, start: UInt64, bytes: [UInt8]) -> UInt32 {
+        writes.append(Write(observer: observer, start: start, bytes: bytes))
+        return UInt32(writes.count)
+    }
+
+    public var count: Int { writes.count }
+
+    /// The value of the byte at `address` as write `version` left it (0 for a version that
+    /// did not write it: a line kept up to renaming no longer knows its stale values).
+    public func value(at address: UInt64, version: UInt32) -> UInt8 {
+        guard version > 0 else { return regions.first { address >= $0.base && address - $0.base < $0.size }?.initial ?? 0 }
+        guard Int(version) <= writes.count else { return 0 }
+        let write = writes[Int(version) - 1]
+        guard address >= write.start, address - write.start < UInt64(write.bytes.count) else { return 0 }
+        return write.bytes[Int(address - write.start)]
+    }
+
+    /// Who made write `version` (nil for the initial contents).
+    public func writer(of version: UInt32) -> Observer? {
+        version > 0 ? writes[Int(version) - 1].observer : nil
+    }
+
+    /// The values of `range` of the line at `line` under `bytes`.
+    public func values(_ bytes: LineBytes, line: UInt64, range: Range<Int>) -> [UInt8] {
+        range.map { value(at: line + UInt64($0), version: bytes[$0]) }
+    }
+}
+
+/// The first human detail seen for each failure (which bytes, what they were and should have
+/// been, who overwrote them). A reference, so that the value types that find failures can note
+/// them; only the first note of a failure is kept, and notes are made in the run's order.
+public final class FailureDetails: @unchecked Sendable {
+    public struct Detail: Sendable {
+        /// The first byte involved.
+        public let address: UInt64
+        public let text: String
+    }
+
+    private struct Key: Hashable {
+        let failure: LineFailure
+        let line: UInt64
+    }
+
+    private var details: [Key: Detail] = [:]
+
+    public init() {}
+
+    func note(_ failure: LineFailure, line: UInt64, address: UInt64, _ text: () -> String) {
+        let key = Key(failure: failure, line: line)
+        if details[key] == nil { details[key] = Detail(address: address, text: text()) }
+    }
+
+    public func detail(_ failure: LineFailure, line: UInt64) -> Detail? { details[Key(failure: failure, line: line)] }
+}
