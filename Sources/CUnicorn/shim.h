@@ -3,6 +3,7 @@
 #ifndef MAIRLAB_CUNICORN_SHIM_H
 #define MAIRLAB_CUNICORN_SHIM_H
 
+#include <time.h>
 #include <unicorn/unicorn.h>
 #include <unicorn/arm64.h>
 
@@ -43,6 +44,237 @@ static inline uc_err mairlab_ctl_set_cpu_model(uc_engine *uc, int model) {
 
 static inline uc_err mairlab_ctl_flush_tb(uc_engine *uc) {
     return uc_ctl(uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+}
+
+static inline uc_err mairlab_ctl_remove_cache(uc_engine *uc, uint64_t begin, uint64_t end) {
+    return uc_ctl(uc, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), begin, end);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The per-instruction and per-access path, kept in C: no Swift runs for a guest instruction, a
+// plain memory access, or a system instruction nobody asked to see.
+//
+// Instructions begun are counted per translated block (its size / 4 on entry), corrected when
+// a block is left early (mairlab_correct); a block that would run past the budget or the next
+// event is refused before it runs (a stop in a block hook happens before the block's first
+// instruction). System-register accesses are filtered by encoding (op0:op1:CRn:CRm:op2, 16 bits)
+// against bitmaps the Swift side sets, and the generic timer is answered here.
+
+enum { MAIRLAB_STOP_NONE = 0, MAIRLAB_STOP_BUDGET = 1, MAIRLAB_STOP_DEADLINE = 2, MAIRLAB_STOP_EVENT = 3 };
+
+typedef uint32_t (*mairlab_sysreg_cb)(void *context, uint32_t kind, uint32_t encoding, uint32_t rt, uint64_t value);
+
+typedef struct mairlab_fast {
+    uint64_t count;            // instructions begun
+    uint64_t budget;           // a block that would pass it is refused
+    uint64_t next_event;       // a block entered at or past it is refused (timer events)
+    uint64_t block_start;      // the block being run and its length in instructions
+    uint64_t block_insns;
+    uint32_t stop_reason;
+    uint32_t ended;            // the run has ended: count nothing more
+    uint64_t deadline_ns;      // CLOCK_MONOTONIC; 0: none
+    uint32_t blocks_since_clock;
+    // The last data access the memory hook saw (Unicorn reports aborts without a FAR).
+    uint64_t access_va;
+    uint64_t access_value;
+    uint32_t access_size;
+    uint32_t access_write;
+    uint64_t access_seq;
+    // Parts still expected of an unaligned load, which Unicorn reads as two aligned loads of
+    // the same size, each announced to the memory hook again.
+    uint32_t split_parts;
+    uint64_t split_pc;
+    // Bumped by every write of SCTLR/TCR/TTBR0/TTBR1/MAIR_EL1 and every TLBI: translations
+    // cached by the Swift side are stale when it changes.
+    uint64_t translation_generation;
+    // Bit n set: the guest has written VM register n (mairlab_vm_register_index).
+    uint32_t written_vm_registers;
+    // The generic timer: CNTFRQ_EL0, and CNTVCT/CNTPCT = instructions begun + offset.
+    uint64_t timer_frequency;
+    int64_t timer_offset;
+    uint64_t timer_reads;
+    // The Swift side's handler for filtered accesses (kind 0 MSR, 1 MRS, 2 SYS).
+    void *context;
+    mairlab_sysreg_cb sysreg;
+    uint64_t forwarded;        // accesses handed to Swift
+    uint8_t msr_filter[8192];
+    uint8_t mrs_filter[8192];
+    uint8_t sys_filter[8192];
+    uint32_t sys_counts[16384];  // SYS instructions executed, by op1:CRn:CRm:op2 (op0 = 1)
+} mairlab_fast;
+
+static inline uint32_t mairlab_encoding(const uc_arm64_cp_reg *cp) {
+    return (uint32_t)((cp->op0 & 3) << 14 | (cp->op1 & 7) << 11 | (cp->crn & 15) << 7 | (cp->crm & 15) << 3 | (cp->op2 & 7));
+}
+
+static inline int mairlab_filtered(const uint8_t *filter, uint32_t encoding) {
+    return (filter[encoding >> 3] >> (encoding & 7)) & 1;
+}
+
+static inline void mairlab_filter_set(uint8_t *filter, uint32_t encoding, int on) {
+    if (on) filter[encoding >> 3] |= (uint8_t)(1u << (encoding & 7));
+    else filter[encoding >> 3] &= (uint8_t)~(1u << (encoding & 7));
+}
+
+// kind 0 MSR, 1 MRS, 2 SYS.
+static inline void mairlab_filter(mairlab_fast *f, int kind, uint32_t encoding, int on) {
+    mairlab_filter_set(kind == 0 ? f->msr_filter : kind == 1 ? f->mrs_filter : f->sys_filter, encoding & 0xFFFF, on);
+}
+
+static inline uint32_t mairlab_sys_count(const mairlab_fast *f, uint32_t index) { return f->sys_counts[index & 0x3FFF]; }
+
+// The VM registers HCR_EL2.TVM covers, by encoding, as bit indices of written_vm_registers;
+// -1 for any other. The first five also change translations.
+static inline int mairlab_vm_register_index(uint32_t e) {
+    switch (e) {
+    case (3u << 14 | 0 << 11 | 1 << 7 | 0 << 3 | 0): return 0;   // SCTLR_EL1
+    case (3u << 14 | 0 << 11 | 2 << 7 | 0 << 3 | 0): return 1;   // TTBR0_EL1
+    case (3u << 14 | 0 << 11 | 2 << 7 | 0 << 3 | 1): return 2;   // TTBR1_EL1
+    case (3u << 14 | 0 << 11 | 2 << 7 | 0 << 3 | 2): return 3;   // TCR_EL1
+    case (3u << 14 | 0 << 11 | 10 << 7 | 2 << 3 | 0): return 4;  // MAIR_EL1
+    case (3u << 14 | 0 << 11 | 5 << 7 | 1 << 3 | 0): return 5;   // AFSR0_EL1
+    case (3u << 14 | 0 << 11 | 5 << 7 | 1 << 3 | 1): return 6;   // AFSR1_EL1
+    case (3u << 14 | 0 << 11 | 5 << 7 | 2 << 3 | 0): return 7;   // ESR_EL1
+    case (3u << 14 | 0 << 11 | 6 << 7 | 0 << 3 | 0): return 8;   // FAR_EL1
+    case (3u << 14 | 0 << 11 | 10 << 7 | 3 << 3 | 0): return 9;  // AMAIR_EL1
+    case (3u << 14 | 0 << 11 | 13 << 7 | 0 << 3 | 1): return 10; // CONTEXTIDR_EL1
+    default: return -1;
+    }
+}
+
+static inline uint64_t mairlab_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void mairlab_block_cb(uc_engine *uc, uint64_t address, uint32_t size, void *user) {
+    mairlab_fast *f = (mairlab_fast *)user;
+    // A stop asked from an exception hook is only honoured at a block boundary: make sure the
+    // next block after the end never runs.
+    if (f->ended) { f->block_insns = 0; uc_emu_stop(uc); return; }
+    uint64_t insns = size / 4;
+    if (f->count + insns > f->budget) { f->stop_reason = MAIRLAB_STOP_BUDGET; f->block_insns = 0; uc_emu_stop(uc); return; }
+    if (f->count >= f->next_event) { f->stop_reason = MAIRLAB_STOP_EVENT; f->block_insns = 0; uc_emu_stop(uc); return; }
+    if (f->deadline_ns && ++f->blocks_since_clock >= 4096) {
+        f->blocks_since_clock = 0;
+        if (mairlab_now_ns() > f->deadline_ns) { f->stop_reason = MAIRLAB_STOP_DEADLINE; f->block_insns = 0; uc_emu_stop(uc); return; }
+    }
+    f->block_start = address;
+    f->block_insns = insns;
+    f->count += insns;
+}
+
+static void mairlab_mem_cb(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user) {
+    mairlab_fast *f = (mairlab_fast *)user;
+    int write = type == UC_MEM_WRITE;
+    if (f->split_parts && !write && (uint32_t)size == f->access_size) {
+        uint64_t aligned = f->access_va & ~(uint64_t)(size - 1), pc = 0;
+        if (address == aligned || address == aligned + (uint64_t)size) {
+            // A part has the unaligned load's own PC (read only in this rare case).
+            uc_reg_read(uc, UC_ARM64_REG_PC, &pc);
+            if (pc == f->split_pc) { f->split_parts--; return; }
+        }
+    }
+    f->access_va = address;
+    f->access_size = (uint32_t)size;
+    f->access_value = (uint64_t)value;
+    f->access_write = (uint32_t)write;
+    f->split_parts = 0;
+    if (!write && size > 1 && (address & (uint64_t)(size - 1))) {
+        f->split_parts = 2;
+        uc_reg_read(uc, UC_ARM64_REG_PC, &f->split_pc);
+    }
+    f->access_seq++;
+}
+
+// Instructions begun up to PC inside the current block (for the timer, and for corrections).
+static inline uint64_t mairlab_count_at(const mairlab_fast *f, uint64_t pc) {
+    if (f->block_insns && pc >= f->block_start && pc < f->block_start + 4 * f->block_insns)
+        return f->count - f->block_insns + (pc - f->block_start) / 4;
+    return f->count;
+}
+
+// A block left early at `pc` (an exception taken, a stop from a hook): instructions after `pc`
+// did not run. `begun` is 1 when the instruction at pc counts as begun (it faulted or trapped
+// there), 0 when pc is already past the last instruction run (SVC, SMC report that).
+static inline void mairlab_correct(mairlab_fast *f, uint64_t pc, int begun) {
+    if (f->block_insns && pc >= f->block_start && pc < f->block_start + 4 * f->block_insns) {
+        uint64_t ran = (pc - f->block_start) / 4 + (uint64_t)begun;
+        f->count -= f->block_insns - ran;
+    }
+    f->block_insns = 0;
+}
+
+static uint32_t mairlab_msr_cb(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *user) {
+    mairlab_fast *f = (mairlab_fast *)user;
+    (void)uc;
+    if (f->ended) return 0;
+    uint32_t e = mairlab_encoding(cp);
+    int vm = mairlab_vm_register_index(e);
+    if (vm >= 0) {
+        f->written_vm_registers |= 1u << vm;
+        if (vm <= 4) f->translation_generation++;
+    }
+    if (!mairlab_filtered(f->msr_filter, e)) return 0;
+    f->forwarded++;
+    return f->sysreg(f->context, 0, e, (uint32_t)reg, cp->val);
+}
+
+static inline int mairlab_x_index(uc_arm64_reg reg) {
+    if (reg >= UC_ARM64_REG_X0 && reg <= UC_ARM64_REG_X28) return (int)(reg - UC_ARM64_REG_X0);
+    if (reg == UC_ARM64_REG_X29) return 29;
+    if (reg == UC_ARM64_REG_X30) return 30;
+    return 31;
+}
+
+static uint32_t mairlab_mrs_cb(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *user) {
+    mairlab_fast *f = (mairlab_fast *)user;
+    if (f->ended) return 0;
+    uint32_t e = mairlab_encoding(cp);
+    // CNTFRQ_EL0 (3,3,14,0,0), CNTPCT_EL0 (3,3,14,0,1), CNTVCT_EL0 (3,3,14,0,2): the timer
+    // counts guest instructions, so a run is the same on every host.
+    const uint32_t cntfrq = 3u << 14 | 3 << 11 | 14 << 7 | 0 << 3;
+    if (f->timer_frequency && (e == cntfrq || e == (cntfrq | 1) || e == (cntfrq | 2))) {
+        uint64_t value = f->timer_frequency;
+        if (e != cntfrq) {
+            uint64_t pc = 0;
+            uc_reg_read(uc, UC_ARM64_REG_PC, &pc);
+            value = (uint64_t)((int64_t)mairlab_count_at(f, pc) + f->timer_offset);
+        }
+        f->timer_reads++;
+        if (mairlab_x_index(reg) != 31) uc_reg_write(uc, reg, &value);
+        return 1;
+    }
+    if (!mairlab_filtered(f->mrs_filter, e)) return 0;
+    f->forwarded++;
+    return f->sysreg(f->context, 1, e, (uint32_t)reg, cp->val);
+}
+
+static uint32_t mairlab_sys_cb(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *user) {
+    mairlab_fast *f = (mairlab_fast *)user;
+    (void)uc;
+    if (f->ended) return 0;
+    uint32_t e = mairlab_encoding(cp);
+    if (cp->op0 == 1) f->sys_counts[e & 0x3FFF]++;
+    if (cp->op0 == 1 && cp->crn == 8) f->translation_generation++;   // TLBI
+    if (!mairlab_filtered(f->sys_filter, e)) return 0;
+    f->forwarded++;
+    return f->sysreg(f->context, 2, e, (uint32_t)reg, cp->val);
+}
+
+// Installs the block, memory and system-instruction hooks of the fast path (before the first
+// run: hooks are compiled into translated blocks). The memory hook covers every address, which
+// also keeps PC exact inside MMIO callbacks.
+static inline uc_err mairlab_install_fast(uc_engine *uc, mairlab_fast *f) {
+    uc_hook h;
+    uc_err err;
+    if ((err = uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)mairlab_block_cb, f, (uint64_t)1, (uint64_t)0))) return err;
+    if ((err = uc_hook_add(uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)mairlab_mem_cb, f, (uint64_t)1, (uint64_t)0))) return err;
+    if ((err = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)mairlab_msr_cb, f, (uint64_t)1, (uint64_t)0, UC_ARM64_INS_MSR))) return err;
+    if ((err = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)mairlab_mrs_cb, f, (uint64_t)1, (uint64_t)0, UC_ARM64_INS_MRS))) return err;
+    if ((err = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)mairlab_sys_cb, f, (uint64_t)1, (uint64_t)0, UC_ARM64_INS_SYS))) return err;
+    return UC_ERR_OK;
 }
 
 #endif

@@ -3,51 +3,24 @@ import Foundation
 import Hypervisor
 import Unicorn
 
-/// Guest instructions begun, the budget, and the wall-clock safety net.
-struct InstructionCounter {
+/// The instruction budget and the wall-clock safety net of one execution.
+struct RunLimits {
     let budget: Int
-    let timeout: Duration
-    private(set) var instructions: UInt64 = 0
-    private var deadline: ContinuousClock.Instant?
-    private(set) var timedOut = false
-    private let clock = ContinuousClock()
+    let timeoutMilliseconds: Int
 
-    init(budget: Int, timeout: Duration) {
-        self.budget = budget
-        self.timeout = timeout
+    func timedOut(at site: String) -> RunEnding {
+        RunEnding(status: .timedOut, exitStatus: nil, fault: nil,
+                  message: "wall-clock limit of \(timeoutMilliseconds) ms passed at \(site) before the budget did")
     }
 
-    mutating func start() { deadline = clock.now + timeout }
-
-    /// Counts one instruction; true when the wall-clock limit has passed and the run must stop.
-    /// Checked every 64 Ki instructions. Unicorn's own timeout (a timer thread per
-    /// uc_emu_start) is not used: with several engines running at once it was seen to end runs
-    /// early, far from any limit.
-    mutating func count() -> Bool {
-        instructions += 1
-        guard instructions & 0xFFFF == 0, let deadline, clock.now > deadline else { return false }
-        timedOut = true
-        return true
-    }
-
-    /// How a run that stopped without signalling its end ended.
-    func ending(_ reason: StopReason, at site: String) -> RunEnding {
-        if timedOut {
-            return RunEnding(status: .timedOut, exitStatus: nil, fault: nil,
-                             message: "wall-clock limit of \(timeout) passed at \(site) before the budget did")
-        }
-        switch reason {
-        case .countExhausted where instructions < UInt64(budget):
+    func budgetExhausted(at site: String, instructions: UInt64) -> RunEnding {
+        guard instructions == UInt64(budget) else {
             // Never expected; said plainly rather than passed off as the budget.
             return RunEnding(status: .guestFault, exitStatus: nil, fault: nil,
                              message: "the emulator stopped the run at \(site) after \(instructions) of \(budget) instructions, for no reason it reported")
-        case .countExhausted:
-            return RunEnding(status: .budgetExhausted, exitStatus: nil, fault: nil,
-                             message: "did not end within its budget of \(budget) instructions (stopped at \(site))")
-        case .timedOut, .reachedUntil, .stopped:
-            return RunEnding(status: .guestFault, exitStatus: nil, fault: nil,
-                             message: "stopped at \(site) without signalling an end")
         }
+        return RunEnding(status: .budgetExhausted, exitStatus: nil, fault: nil,
+                         message: "did not end within its budget of \(budget) instructions (stopped at \(site))")
     }
 }
 
@@ -64,13 +37,6 @@ struct TrapRecorder {
 
     /// Adds the host time since `start` (taken with `now` before the handling began).
     mutating func addHostTime(since start: ContinuousClock.Instant) { hostTime += clock.now - start }
-}
-
-/// What the memory hooks saw: the last valid data access (Unicorn reports aborts without
-/// FAR) and the last invalid one.
-struct AccessTracker {
-    var last: MemoryAccess?
-    var invalid: InvalidMemoryAccess?
 }
 
 /// What happened at the guest's sync points.

@@ -74,6 +74,15 @@ final class Translator {
 
     func invalidate() { pages.removeAll(keepingCapacity: true) }
 
+    private var generation: UInt64 = 0
+
+    /// Drops the cache when the translation registers were written or a TLBI ran since.
+    func validate(generation now: UInt64) {
+        guard now != generation else { return }
+        generation = now
+        invalidate()
+    }
+
     func parts(_ va: UInt64, count: Int) -> [TranslatedPart] {
         var parts: [TranslatedPart] = []
         var offset = 0

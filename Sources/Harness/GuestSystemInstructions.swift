@@ -8,7 +8,6 @@ extension GuestExecution {
     /// the real register holds; a rewritten value is loaded by the host and the MSR skipped.
     func systemRegisterWrite(_ insn: SystemInstruction) -> SystemInstructionAction {
         guard ending == nil, let register = SystemRegister(encoding: insn.address.encoding) else { return .execute }
-        if register.isTrappedByTVM { noteWritten(register) }
         guard let decision = controller.write(register, value: insn.value, usedIndices: usedIndices(after: register, insn.value))
         else { return .execute }
         let pc = machine.pc
@@ -25,13 +24,6 @@ extension GuestExecution {
         }
         reloadMAIRIfUsedIndicesChanged(after: register, value: insn.value)
         return action
-    }
-
-    /// The guest's writes of the VM registers, trapped or not: the translation cache follows
-    /// them (QEMU's TLB does), and under `reset = unknown` they tell which values are defined.
-    private func noteWritten(_ register: SystemRegister) {
-        registersWritten.insert(register)
-        if [.sctlrEL1, .tcrEL1, .ttbr0EL1, .ttbr1EL1, .mairEL1].contains(register) { translator.invalidate() }
     }
 
     /// The AttrIndx values the guest's tables use, as they will stand after this write (only
@@ -70,7 +62,7 @@ extension GuestExecution {
         let value: UInt64
         switch register {
         case .cntfrqEL0: value = VirtualTimer.frequency
-        case .cntpctEL0, .cntvctEL0: value = VirtualTimer.count(afterInstructions: counter.instructions)
+        case .cntpctEL0, .cntvctEL0: value = VirtualTimer.count(afterInstructions: fast.instructions(at: machine.pc))
         default:
             guard register.isTrappedByTRVM,
                   let hardware = try? machine.readSystemRegister(insn.address),
@@ -89,10 +81,6 @@ extension GuestExecution {
     /// the model when the line is shared memory; a TLBI drops the translation cache.
     func systemInstruction(_ insn: SystemInstruction) -> SystemInstructionAction {
         guard ending == nil else { return .execute }
-        if insn.address.op0 == 1, insn.address.crn == 8 {
-            translator.invalidate()
-            return .execute
-        }
         guard let operation = CacheMaintenanceOperation(encoding: insn.address.encoding) else { return .execute }
         if operation.operand == .setWay {
             let pc = machine.pc
@@ -106,6 +94,7 @@ extension GuestExecution {
             if decision.stage2Flush { shared?.stage2Flush("KVM flushes stage 2 for a trapped set/way operation (kvm_set_way_flush)") }
             return .skip
         }
+        translator.validate(generation: fast.translationGeneration)
         guard operation.operand == .virtualAddress, let shared,
               let part = translator.parts(insn.value, count: 1).first,
               shared.region(containing: part.physicalAddress) != nil else { return .execute }

@@ -24,6 +24,7 @@ final class SharedMemory {
     private let chooser: ValueChooser
     /// The guest access the memory hook saw last, and the bytes it read or wrote, by PA.
     private var pending: PendingAccess?
+    private var pendingSequence: UInt64 = 0
     private var refused = false
 
     init(regions: [Manifest.ObservedRegion], hostCacheable: (RegionKind) -> Bool, chooser: ValueChooser,
@@ -41,21 +42,15 @@ final class SharedMemory {
 
     // MARK: guest accesses
 
-    /// The memory hook saw a guest data access begin. Unicorn reads an unaligned MMIO access as
-    /// two aligned ones of the same size, each announced to the hook again: those are parts of
-    /// the pending access, not accesses of the guest.
-    func accessBegins(_ access: MemoryAccessEvent) {
-        if let pending, !pending.isWrite, !access.isWrite, access.size == pending.size,
-           pending.virtualAddress % UInt64(pending.size) != 0 {
-            let aligned = pending.virtualAddress & ~UInt64(pending.size - 1)
-            if access.virtualAddress == aligned || access.virtualAddress == aligned + UInt64(pending.size) { return }
+    /// One MMIO callback: the bytes to return (reads), after performing the guest's access if
+    /// this is its first callback. `access` is what the memory hook saw last (`sequence` counts
+    /// the accesses it saw, so a new one is told from the pieces of the last).
+    func callback(pa: UInt64, size: Int, isWrite: Bool, access: MemoryAccessEvent?, sequence: UInt64,
+                  context: GuestContext) -> (bytes: [UInt8], answer: SharedAccess) {
+        if let access, sequence != pendingSequence {
+            pending = PendingAccess(access)
+            pendingSequence = sequence
         }
-        pending = PendingAccess(access)
-    }
-
-    /// One MMIO callback: the bytes to return (reads), after performing the pending access if
-    /// this is its first callback.
-    func callback(pa: UInt64, size: Int, isWrite: Bool, context: GuestContext) -> (bytes: [UInt8], answer: SharedAccess) {
         if var access = pending, access.isWrite == isWrite, !access.performed {
             let answer = perform(&access, context: context)
             pending = access

@@ -176,6 +176,9 @@ public final class Machine {
         Int((try read(.pstate) >> 2) & 3)
     }
 
+    /// Keeps an object a C hook refers to alive as long as the machine.
+    func retain(_ object: AnyObject) { retained.append(object) }
+
     // MARK: hooks
 
     /// Hooks are compiled into translated blocks; one added after code ran would be ignored

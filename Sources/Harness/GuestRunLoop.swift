@@ -1,0 +1,67 @@
+import AArch64
+import Formats
+import Foundation
+import Unicorn
+
+extension GuestExecution {
+    /// Runs from the entry symbol until the guest ends, faults, or reaches its budget (exactly:
+    /// the block hook refuses the block that would pass it, and the rest of that block runs to a
+    /// stop address), or the wall-clock safety net passes.
+    func execute() throws {
+        let manifest = loaded.manifest
+        guard let entry = loaded.image.symbol(named: manifest.entry)?.value else {
+            throw HarnessError.format(manifest.entryField.error("no symbol '\(manifest.entry)' in \(loaded.snippet.displayPath)"))
+        }
+        fast.setDeadline(afterNanoseconds: UInt64(limits.timeoutMilliseconds) * 1_000_000)
+        // `until` is never reached: the guest ends with `hvc #0` (an address never executed, so
+        // no block is cut and retranslated on each start).
+        guard try runSafely(from: entry, until: UInt64.max) else { return }
+        guard ending == nil else { return }
+        switch fast.stop {
+        case .budget:
+            try finishBudget()
+        case .deadline:
+            ending = limits.timedOut(at: site(machine.pc))
+        case .event, .none:
+            ending = RunEnding(status: .guestFault, exitStatus: nil, fault: nil,
+                               message: "stopped at \(site(machine.pc)) without signalling an end")
+        }
+    }
+
+    /// One `uc_emu_start`; false when it ended the run with an error turned into an outcome.
+    private func runSafely(from pc: UInt64, until: UInt64) throws -> Bool {
+        let result = Result { () throws(UnicornError) -> StopReason in try machine.start(at: pc, until: until) }
+        if case .failure(let error) = result {
+            guard ending == nil else { return false }
+            guard error.isUnmappedAccess else { throw error }
+            unmapped(error)
+            return false
+        }
+        // A block left by a stop from a hook: what followed PC did not run.
+        fast.correct(at: machine.pc, begun: false)
+        return true
+    }
+
+    /// The block hook refused the block that would pass the budget: its first `remaining`
+    /// instructions still run (an A64 block has no branch inside it), to a stop address cut out
+    /// of the translated code.
+    private func finishBudget() throws {
+        let pc = machine.pc, remaining = UInt64(limits.budget) &- fast.instructions
+        if remaining > 0 {
+            let stop = pc &+ 4 * remaining
+            try machine.removeTranslations(stop, stop &+ 4)
+            fast.clearStop()
+            fast.budget = UInt64.max
+            guard try runSafely(from: pc, until: stop) else { return }
+            guard ending == nil else { return }
+        }
+        ending = limits.budgetExhausted(at: site(machine.pc), instructions: fast.instructions)
+    }
+
+    func unmapped(_ error: UnicornError) {
+        let kind = invalidAccess.map { $0.kind.name } ?? error.name
+        let detail = invalidAccess.map { "\(kind) of VA \(hex($0.virtualAddress)): no memory region of the platform covers it" }
+            ?? error.description
+        end(fault: .unmappedAccess, pc: machine.pc, address: invalidAccess?.virtualAddress, detail: detail)
+    }
+}
