@@ -2,7 +2,7 @@
 // mairlab: an experiment harness for AArch64 memory attributes under a hypervisor.
 //
 // Module arrows point one way (README, "Layout"):
-//   mairlab (executable) -> MairlabCommands -> Collector -> Harness -> {Formats, Hypervisor,
+//   mairlab (executable) -> MairlabCommands -> {Collector, Bench} -> Harness -> {Formats, Hypervisor,
 //   Coherency, AArch64, Unicorn}; Formats -> {Hypervisor, Coherency} -> AArch64;
 //   Unicorn -> CUnicorn.
 // AArch64 imports nothing; Hypervisor, Coherency and Formats never import Unicorn.
@@ -30,10 +30,12 @@ let package = Package(
         .target(name: "Formats", dependencies: ["AArch64", "Hypervisor", "Coherency"]),
         .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor", "Coherency", "Formats"]),
         .target(name: "Collector", dependencies: ["Harness", "Formats", "Hypervisor", "Unicorn"]),
+        // `mairlab bench`: the harness against raw Unicorn (raw.h), never run by the tests.
+        .target(name: "Bench", dependencies: ["Harness", "Hypervisor", "Formats", "CUnicorn"]),
         .target(
             name: "MairlabCommands",
             dependencies: [
-                "Harness", "Collector", "AArch64", "Hypervisor", "Formats", "Unicorn",
+                "Harness", "Collector", "Bench", "AArch64", "Hypervisor", "Formats", "Unicorn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

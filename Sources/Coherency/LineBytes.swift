@@ -9,6 +9,25 @@ public struct LineBytes: Hashable, Sendable {
 
     public init() {}
 
+    /// A 64-bit digest of the 256 bytes, folded word by word (the explorer hashes every state
+    /// it reaches: one Hasher call instead of 64).
+    public var digest: UInt64 {
+        withUnsafeBytes(of: self) { raw in
+            var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+            for offset in stride(from: 0, to: raw.count, by: 8) {
+                h = (h ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 29
+            }
+            return h
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(digest) }
+
+    public static func == (a: LineBytes, b: LineBytes) -> Bool {
+        a.a == b.a && a.b == b.b && a.c == b.c && a.d == b.d
+    }
+
     /// Every byte at `version`.
     public init(repeating version: UInt32) {
         a = SIMD16(repeating: version)

@@ -51,6 +51,15 @@ public struct LineState: Hashable, Sendable {
         failures.sort()
     }
 
+    /// One digest of the memory bytes and both copies (states are hashed on every insert).
+    public func hash(into hasher: inout Hasher) {
+        var h = memory.digest
+        if let inner { h = (h ^ inner.bytes.digest &+ (inner.dirty ? 1 : 2)) &* 0xC4CE_B9FE_1A85_EC53 }
+        if let outer { h = (h ^ outer.bytes.digest &+ (outer.dirty ? 3 : 4)) &* 0x94D0_49BB_1331_11EB }
+        hasher.combine(h)
+        hasher.combine(failures.count)
+    }
+
     public subscript(level: CacheLevel) -> CachedCopy? {
         get { level == .inner ? inner : outer }
         set { if level == .inner { inner = newValue } else { outer = newValue } }

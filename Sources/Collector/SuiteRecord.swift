@@ -98,10 +98,12 @@ public struct SuiteRunError: Codable, Sendable, Equatable {
 }
 
 /// Sorted-key JSON for records, without escaped slashes (paths stay readable).
-enum JSONLine {
-    static func encode(_ value: some Encodable) -> String {
+public enum JSONLine {
+    public static func encode(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // A measured ratio can be infinite (a zero time): written as text rather than a crash.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         // Records are plain structs of strings and numbers: encoding them cannot fail.
         return String(decoding: try! encoder.encode(value), as: UTF8.self)
     }

@@ -23,9 +23,11 @@ public enum SuiteRun {
     }
 
     /// Loads each snippet once (a broken one yields an error entry per policy), then runs every
-    /// (snippet, policy) pair concurrently. Entries come back in snippet-then-policy order.
+    /// (snippet, policy) pair concurrently on `jobs` threads (nil: one per core). Entries come
+    /// back in snippet-then-policy order.
     public static func run(_ snippets: [Snippet], policies: [Policy], costModel: CostModel = .defaults,
-                           cache: ImageCache = .standard(), shard: Shard? = nil,
+                           cache: ImageCache = .standard(), shard: Shard? = nil, jobs threads: Int? = nil,
+                           events: Bool = false,
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ entry: Entry) -> Void = { _, _, _ in }) -> [Entry] {
         let loaded: [(Snippet, Result<LoadedSnippet, HarnessError>)] = snippets.map { snippet in
             do {
@@ -39,7 +41,8 @@ public enum SuiteRun {
         let jobs = loaded.flatMap { snippet, result in policies.map { (snippet, result, $0) } }
             .enumerated().filter { shard?.contains($0.offset) ?? true }.map(\.element)
         let results = Results(count: jobs.count)
-        DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+        let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs.count))
+        results.perform(workers: workers) { index in
             let (snippet, load, policy) = jobs[index]
             var entry = Entry(snippet: snippet.name, policy: policy.name)
             switch load {
@@ -47,7 +50,8 @@ public enum SuiteRun {
                 entry.error = error.description
             case .success(let snippet):
                 do {
-                    entry.report = try Runner.run(snippet, options: RunOptions(policy: policy, costModel: costModel))
+                    entry.report = try Runner.run(snippet, options: RunOptions(policy: policy, costModel: costModel,
+                                                                                eventLimit: events ? nil : 0))
                 } catch {
                     entry.error = "\(error)"
                 }
@@ -119,8 +123,33 @@ private final class Results: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [SuiteRun.Entry?]
     private var done = 0
+    private var next = 0
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    /// Runs `body` for every slot index on `workers` threads, each taking the next index when
+    /// it is free (runs differ a thousandfold in length: no static split).
+    func perform(workers: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let group = DispatchGroup()
+        for _ in 0..<workers {
+            group.enter()
+            let thread = Thread { [self] in
+                while let index = take() { body(index) }
+                group.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        group.wait()
+    }
+
+    private func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < slots.count else { return nil }
+        next += 1
+        return next - 1
+    }
 
     func store(_ entry: SuiteRun.Entry, at index: Int) -> Int {
         lock.lock()

@@ -16,16 +16,18 @@ extension RunReport {
         for (register, count) in traps.byRegister.sorted(by: { $0.key < $1.key }) {
             lines.append("    \(register.padding(toLength: 15, withPad: " ", startingAt: 0)) \(count)")
         }
-        for event in traps.events.prefix(Self.eventsShown) {
+        let events = traps.events ?? []
+        for event in events.prefix(Self.eventsShown) {
             let arrow = event.direction == .read ? "->" : "<-"
             let rewritten = event.direction == .write && event.loaded != event.value ? " (loaded \(event.loaded))" : ""
             lines.append("    \(event.site): \(event.register) \(arrow) \(event.value)\(rewritten) [\(event.path.rawValue)]")
         }
-        if traps.events.count > Self.eventsShown {
-            lines.append("    ... \(traps.events.count - Self.eventsShown) more (--json has them all)")
+        if traps.total > min(events.count, Self.eventsShown) && !events.isEmpty {
+            lines.append("    ... \(traps.total - min(events.count, Self.eventsShown)) more (--events --json lists them all)")
         }
         for rewrite in rewrites {
-            lines.append("  MAIR_EL1 rewrite at \(rewrite.site): \(rewrite.requested) -> \(rewrite.loaded)")
+            let times = rewrite.count > 1 ? " (\(rewrite.count) times)" : ""
+            lines.append("  MAIR_EL1 rewrite at \(rewrite.site)\(times): \(rewrite.requested) -> \(rewrite.loaded)")
             for index in rewrite.indices {
                 let effects = index.effects.isEmpty ? "unchanged" : index.effects.joined(separator: ", ")
                 lines.append("    [\(index.attrIndx)] \(index.requested) -> \(index.loaded): \(effects)")
@@ -57,5 +59,5 @@ extension RunReport {
     }
 
     /// Trap events listed in the text report (a storm has thousands).
-    static let eventsShown = 24
+    public static let eventsShown = 24
 }

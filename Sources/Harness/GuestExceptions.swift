@@ -74,6 +74,7 @@ extension GuestExecution {
         }
         shared.migrated()
         controller.migrate(toFWB: migration.toFWB)
+        updateFilters()
         sync.migrations.append("at sync \(migration.at) to \(migration.toFWB ? "an FWB host" : "a non-FWB host")")
     }
 

@@ -26,6 +26,8 @@ final class GuestExecution {
     var invalidAccess: InvalidMemoryAccess?
     var sync = SyncLog()
     var ending: RunEnding?
+    /// TVM and TRVM as the C filters were last set for (-1: not yet).
+    private var filtersKey = -1
     /// The guest's stage 1, page by page (for shared memory and cache maintenance by VA).
     let translator: Translator
 
@@ -71,13 +73,14 @@ final class GuestExecution {
     }
 
     /// Builds, runs and reports.
-    func run() throws -> RunReport {
+    /// Runs the guest to its end; `report()` then says what happened (only the executions whose
+    /// report is shown pay for one).
+    func run() throws {
         do {
             try Platform.build(machine, for: loaded)
             try mapSharedMemory()
             try installHooks()
             try execute()
-            return try report()
         } catch let error as UnicornError {
             throw HarnessError.unicorn(error)
         }
@@ -109,6 +112,9 @@ final class GuestExecution {
     /// them (reads too under TRVM), set/way maintenance (TSW, or the model when untrapped), and
     /// maintenance by VA when there is shared memory. Everything else runs natively.
     func updateFilters() {
+        let key = (controller.tvm ? 1 : 0) | (controller.policy.trvm ? 2 : 0)
+        guard key != filtersKey else { return }
+        filtersKey = key
         let trapping = controller.tvm
         for register in SystemRegister.virtualMemoryControlRegisters {
             fast.filter(.msr, SystemRegisterAddress(register.encoding), trapping)
@@ -174,10 +180,14 @@ final class GuestExecution {
                             registersWritten: registersWritten, translator: translator)
     }
 
-    private func report() throws -> RunReport {
+    func report() throws -> RunReport {
         var registers: [String: String] = [:]
         for register in SystemRegister.virtualMemoryControlRegisters {
-            registers[register.rawValue] = hex64(try machine.readSystemRegister(SystemRegisterAddress(register.encoding)))
+            do {
+                registers[register.rawValue] = hex64(try machine.readSystemRegister(SystemRegisterAddress(register.encoding)))
+            } catch {
+                throw HarnessError.unicorn(error)
+            }
         }
         let log = traps.log
         let memoryMiB = Double(loaded.manifest.memory.reduce(0) { $0 + $1.size }) / Double(1 << 20)
@@ -186,8 +196,9 @@ final class GuestExecution {
         var outcome = Outcome(ending: ending!)
         outcome.migrations = sync.migrations
         return RunReport(snippet: loaded.snippet.name, snippetHash: loaded.hash, policy: PolicySummary(options.policy),
-                         outcome: outcome, guestInstructions: instructions, traps: TrapSummary(log),
-                         rewrites: log.accesses.filter { !$0.mairChanges.isEmpty }.map(MAIRRewriteReport.init),
+                         outcome: outcome, guestInstructions: instructions,
+                         traps: TrapSummary(log, site: site, events: options.eventLimit),
+                         rewrites: MAIRRewriteReport.rewrites(in: log, site: site),
                          syncPoints: sync.points, finalRegisters: registers,
                          cost: CostSummary(model: options.costModel, counts: counts, hostTrapTime: traps.hostTime,
                                            traps: log.total))

@@ -11,9 +11,8 @@ extension GuestExecution {
         guard let decision = controller.write(register, value: insn.value, usedIndices: usedIndices(after: register, insn.value))
         else { return .execute }
         let pc = machine.pc
-        traps.record(TrappedAccess(name: register.rawValue, direction: .write, value: insn.value, loaded: decision.loaded,
-                                   path: decision.path, stage2Flush: decision.stage2Flush, pc: pc, site: site(pc),
-                                   mairChanges: decision.mairChanges))
+        traps.record(TrappedAccess(.register(register), direction: .write, value: insn.value, loaded: decision.loaded,
+                                   path: decision.path, stage2Flush: decision.stage2Flush, rewritten: decision.rewritten, pc: pc))
         if decision.stage2Flush { shared?.stage2Flush("KVM flushes stage 2: the guest toggled its caches (kvm_toggle_cache)") }
         let action: SystemInstructionAction
         if decision.loaded != insn.value {
@@ -45,14 +44,14 @@ extension GuestExecution {
     /// hypervisor load MAIR_EL1 again for the indices now in use.
     private func reloadMAIRIfUsedIndicesChanged(after register: SystemRegister, value: UInt64) {
         guard [.sctlrEL1, .tcrEL1, .ttbr0EL1, .ttbr1EL1].contains(register), controller.policy.rewriteScope == .used,
-              let current = try? machine.read(.MAIR_EL1),
+              let current = try? machine.read(.MAIR_EL1), let guest = controller.shadow[.mairEL1],
               let reload = controller.reloadedMAIR(usedIndices: usedIndices(after: register, value), loaded: current)
         else { return }
-        try? machine.write(.MAIR_EL1, reload.loaded)
+        try? machine.write(.MAIR_EL1, reload)
         translator.invalidate()
-        let pc = machine.pc
-        traps.record(TrappedAccess(name: SystemRegister.mairEL1.rawValue, direction: .write, value: current,
-                                   loaded: reload.loaded, path: .fastPath, pc: pc, site: site(pc), mairChanges: reload.changes))
+        // Recorded as the guest's value loaded anew (the hypervisor's own write, at EL2).
+        traps.record(TrappedAccess(.register(.mairEL1), direction: .write, value: guest, loaded: reload, path: .fastPath,
+                                   rewritten: true, pc: machine.pc))
     }
 
     /// Reads the host answers itself: the generic timer (so runs do not depend on host time),
@@ -68,8 +67,8 @@ extension GuestExecution {
                   let hardware = try? machine.readSystemRegister(insn.address),
                   let decision = controller.read(register, hardware: hardware) else { return .execute }
             let pc = machine.pc
-            traps.record(TrappedAccess(name: register.rawValue, direction: .read, value: decision.value, loaded: hardware,
-                                       path: decision.path, pc: pc, site: site(pc)))
+            traps.record(TrappedAccess(.register(register), direction: .read, value: decision.value, loaded: hardware,
+                                       path: decision.path, pc: pc))
             value = decision.value
         }
         if insn.rt != 31 { try? machine.write(.x(insn.rt), value) }
@@ -88,9 +87,8 @@ extension GuestExecution {
                 shared?.setWay(operation, operand: insn.value, site: site(pc))
                 return .execute
             }
-            traps.record(TrappedAccess(name: operation.rawValue, direction: .operation, value: insn.value,
-                                       loaded: insn.value, path: decision.path, stage2Flush: decision.stage2Flush,
-                                       pc: pc, site: site(pc)))
+            traps.record(TrappedAccess(.operation(operation), direction: .operation, value: insn.value,
+                                       loaded: insn.value, path: decision.path, stage2Flush: decision.stage2Flush, pc: pc))
             if decision.stage2Flush { shared?.stage2Flush("KVM flushes stage 2 for a trapped set/way operation (kvm_set_way_flush)") }
             return .skip
         }

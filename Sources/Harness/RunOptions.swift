@@ -11,9 +11,12 @@ public struct RunOptions: Sendable {
     /// The hypervisor: traps, rewrite, fast path.
     public var policy: Policy
     public var costModel: CostModel
+    /// How many trap events the report lists (nil: all; the counts always cover every trap).
+    public var eventLimit: Int?
 
     public init(budget: Int? = nil, timeoutMilliseconds: Int? = nil, cpu: CPUModel = .max,
-                policy: Policy = .kvm2015, costModel: CostModel = .defaults) {
+                policy: Policy = .kvm2015, costModel: CostModel = .defaults, eventLimit: Int? = nil) {
+        self.eventLimit = eventLimit
         self.budget = budget
         self.timeoutMilliseconds = timeoutMilliseconds
         self.cpu = cpu

@@ -132,24 +132,29 @@ public struct TrapSummary: Codable, Sendable, Equatable {
     public var exits: Int
     /// Stage-2 cleans to PoC the hypervisor did (each inside one of the exits).
     public var stage2Flushes: Int
-    public var events: [Event]
+    /// The trapped accesses in order, when asked for (`--events`): the first `limit` of them.
+    /// Absent otherwise; the counts above always cover every trap.
+    public var events: [Event]?
 
     enum CodingKeys: String, CodingKey {
         case total, byRegister = "by_register", bySite = "by_site", byPath = "by_path", exits,
              stage2Flushes = "stage2_flushes", events
     }
 
-    public init(_ log: TrapLog) {
+    /// The counts of `log`, sites named by `site`; `events` lists the first `events` accesses
+    /// (nil: all, 0: none, and the key is left out).
+    public init(_ log: TrapLog, site: (UInt64) -> String, events limit: Int? = nil) {
         total = log.total
         byRegister = log.byRegister
-        bySite = log.bySite
+        bySite = log.bySite(site)
         byPath = log.byPath
         exits = log.fullExits
         stage2Flushes = log.stage2Flushes
-        events = log.accesses.map {
+        guard limit != 0 else { return }
+        events = log.accesses.prefix(limit ?? log.total).map {
             Event(register: $0.name, direction: $0.direction, value: hex64($0.value),
                   loaded: hex64($0.loaded), path: $0.path, stage2Flush: $0.stage2Flush,
-                  site: $0.site, pc: hex($0.pc))
+                  site: site($0.pc), pc: hex($0.pc))
         }
     }
 }
@@ -201,15 +206,32 @@ public struct MAIRRewriteReport: Codable, Sendable, Equatable {
     public var requested: String
     public var loaded: String
     public var indices: [Index]
+    /// How many trapped writes at this site requested this value and were given this one.
+    public var count: Int
 
-    init(_ access: TrappedAccess) {
-        site = access.site
-        requested = hex64(access.value)
-        loaded = hex64(access.loaded)
-        indices = access.mairChanges.map { change in
+    init(site: String, requested: UInt64, loaded: UInt64, count: Int) {
+        self.site = site
+        self.requested = hex64(requested)
+        self.loaded = hex64(loaded)
+        self.count = count
+        indices = MAIRRewrite.changes(from: requested, to: loaded).map { change in
             Index(attrIndx: change.attrIndx, requested: Self.describe(change.requested),
                   loaded: Self.describe(change.loaded), effects: change.effects.map(\.rawValue))
         }
+    }
+
+    /// The rewritten MAIR_EL1 writes of `log`, one entry per distinct (site, requested, loaded)
+    /// in order of first occurrence: a guest that writes MAIR a million times gets one line.
+    static func rewrites(in log: TrapLog, site: (UInt64) -> String) -> [MAIRRewriteReport] {
+        struct Key: Hashable { let pc, requested, loaded: UInt64 }
+        var order: [Key] = []
+        var counts: [Key: Int] = [:]
+        for access in log.accesses where access.rewritten {
+            let key = Key(pc: access.pc, requested: access.value, loaded: access.loaded)
+            if counts[key] == nil { order.append(key) }
+            counts[key, default: 0] += 1
+        }
+        return order.map { MAIRRewriteReport(site: site($0.pc), requested: $0.requested, loaded: $0.loaded, count: counts[$0]!) }
     }
 
     static func describe(_ byte: UInt8) -> String {

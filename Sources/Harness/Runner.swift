@@ -26,8 +26,8 @@ public enum Runner {
             }
             let chooser = BranchChooser(prefix: prefix)
             let execution = try GuestExecution(loaded, options: options, chooser: chooser)
-            let executionReport = try execution.run()
-            if report == nil { report = executionReport }
+            try execution.run()
+            if report == nil { report = try execution.report() }
             guard let result = execution.result(choices: chooser.made) else { break }
             exploration.add(result)
             // Each value not taken at a read past the prefix is another execution, last first
@@ -52,7 +52,8 @@ public enum Runner {
         -> (report: RunReport, trace: [TraceEntry]) {
         let chooser = BranchChooser(prefix: schedule.choices)
         let execution = try GuestExecution(loaded, options: options, chooser: chooser, replay: schedule.lines)
-        let report = try execution.run()
+        try execution.run()
+        let report = try execution.report()
         return (report, execution.shared?.model.trace ?? [])
     }
 }

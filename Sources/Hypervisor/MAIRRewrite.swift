@@ -13,6 +13,16 @@ public enum MAIRRewriteRule: String, CaseIterable, Sendable, Codable {
     /// Everything that is not Write-Back (Device, NC, WT) becomes Write-Back; WT keeps its
     /// allocation hints and transience.
     case allCacheable = "all-cacheable"
+
+    /// Its row in the rewrite tables.
+    var tableIndex: Int {
+        switch self {
+        case .none: 0
+        case .ncOnly: 1
+        case .uncached: 2
+        case .allCacheable: 3
+        }
+    }
 }
 
 /// Which attribute indices a rewrite touches. The RFC's stated aim was to use cached
@@ -64,23 +74,41 @@ public enum MAIRRewrite {
     /// The value to load for a guest write of `mair`, and what changed index by index.
     public static func apply(_ rule: MAIRRewriteRule, scope: MAIRRewriteScope = .all,
                              to mair: UInt64, usedIndices: Set<Int> = []) -> (loaded: UInt64, changes: [MAIRIndexChange]) {
+        let result = loaded(rule, scope: scope, to: mair, usedIndices: usedIndices)
+        return (result, changes(from: mair, to: result))
+    }
+
+    /// The value to load for a guest write of `mair` (on every trapped write: a table lookup
+    /// per byte, nothing allocated).
+    public static func loaded(_ rule: MAIRRewriteRule, scope: MAIRRewriteScope = .all,
+                              to mair: UInt64, usedIndices: Set<Int> = []) -> UInt64 {
         let guest = MAIR(rawValue: mair)
         let highestDefined = (0..<8).last { guest.byte(attrIndx: $0) != 0 } ?? -1
+        let table = tables[rule.tableIndex]
         var loaded = guest
-        var changes: [MAIRIndexChange] = []
         for index in 0..<8 {
-            let byte = guest.byte(attrIndx: index)
             let inScope = switch scope {
             case .all: true
             case .used: usedIndices.contains(index)
             case .defined: index <= highestDefined
             }
-            let replacement = inScope ? rewrite(byte, rule) : byte
-            loaded = loaded.replacingByte(attrIndx: index, with: replacement)
-            changes.append(MAIRIndexChange(attrIndx: index, requested: byte, loaded: replacement,
-                                           effects: effects(from: byte, to: replacement)))
+            if inScope { loaded = loaded.replacingByte(attrIndx: index, with: table[Int(guest.byte(attrIndx: index))]) }
         }
-        return (loaded.rawValue, changes)
+        return loaded.rawValue
+    }
+
+    /// What a rewrite from `requested` to `loaded` did, index by index (for reports).
+    public static func changes(from requested: UInt64, to loaded: UInt64) -> [MAIRIndexChange] {
+        let (guest, hardware) = (MAIR(rawValue: requested), MAIR(rawValue: loaded))
+        return (0..<8).map { index in
+            let (byte, replacement) = (guest.byte(attrIndx: index), hardware.byte(attrIndx: index))
+            return MAIRIndexChange(attrIndx: index, requested: byte, loaded: replacement, effects: effects(from: byte, to: replacement))
+        }
+    }
+
+    /// Every byte under every rule, computed once.
+    private static let tables: [[UInt8]] = MAIRRewriteRule.allCases.sorted { $0.tableIndex < $1.tableIndex }.map { rule in
+        (0...255).map { rewrite(UInt8($0), rule) }
     }
 
     /// One byte under one rule.

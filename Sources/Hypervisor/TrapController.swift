@@ -35,8 +35,9 @@ public struct TrapController: Sendable {
         public let path: ExitPath
         /// The write toggled SCTLR_EL1.{M,C} and the host cleaned stage 2 (`kvm_toggle_cache`).
         public let stage2Flush: Bool
-        /// For MAIR_EL1 under a rewrite: what changed, index by index.
-        public let mairChanges: [MAIRIndexChange]
+        /// MAIR_EL1 under a rewrite rule (`loaded` is the rewritten value; reports recompute what
+        /// changed index by index with `MAIRRewrite.changes`).
+        public let rewritten: Bool
     }
 
     /// The decision for a guest write of `register`, or nil when the write does not trap.
@@ -46,9 +47,9 @@ public struct TrapController: Sendable {
         guard tvm, register.isTrappedByTVM else { return nil }
         shadow[register] = value
         var loaded = value
-        var changes: [MAIRIndexChange] = []
-        if register == .mairEL1, policy.rewrite != .none {
-            (loaded, changes) = MAIRRewrite.apply(policy.rewrite, scope: policy.rewriteScope, to: value, usedIndices: usedIndices)
+        let rewritten = register == .mairEL1 && policy.rewrite != .none
+        if rewritten {
+            loaded = MAIRRewrite.loaded(policy.rewrite, scope: policy.rewriteScope, to: value, usedIndices: usedIndices)
         }
         var toggles = false
         if register == .sctlrEL1 {
@@ -63,16 +64,16 @@ public struct TrapController: Sendable {
         if flush { stage2Flushes += 1 }
         if Self.cachesOn(sctlr) && policy.trap != .always { tvm = false }
         let path: ExitPath = policy.handledAtEL2(register, togglesCaches: toggles) ? .fastPath : .fullExit
-        return WriteDecision(loaded: loaded, path: path, stage2Flush: flush, mairChanges: changes)
+        return WriteDecision(loaded: loaded, path: path, stage2Flush: flush, rewritten: rewritten)
     }
 
     /// Under the `used` rewrite scope, the MAIR_EL1 value to load now that the guest's tables
     /// use `usedIndices` (re-evaluated on every trapped write of the translation registers),
     /// or nil when it does not change.
-    public func reloadedMAIR(usedIndices: Set<Int>, loaded current: UInt64) -> (loaded: UInt64, changes: [MAIRIndexChange])? {
+    public func reloadedMAIR(usedIndices: Set<Int>, loaded current: UInt64) -> UInt64? {
         guard policy.rewriteScope == .used, policy.rewrite != .none, let guest = shadow[.mairEL1] else { return nil }
-        let result = MAIRRewrite.apply(policy.rewrite, scope: .used, to: guest, usedIndices: usedIndices)
-        return result.loaded == current ? nil : result
+        let result = MAIRRewrite.loaded(policy.rewrite, scope: .used, to: guest, usedIndices: usedIndices)
+        return result == current ? nil : result
     }
 
     public struct ReadDecision: Sendable, Equatable {

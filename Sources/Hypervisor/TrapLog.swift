@@ -1,7 +1,9 @@
 import AArch64
 
 /// One guest access that the hypervisor trapped: a VM control register written (HCR_EL2.TVM)
-/// or read (HCR_EL2.TRVM), or a data cache operation by set/way (HCR_EL2.TSW).
+/// or read (HCR_EL2.TRVM), or a data cache operation by set/way (HCR_EL2.TSW). A fixed-size
+/// record (32 bytes, nothing allocated): a guest may trap millions of times, and the names,
+/// sites and per-index rewrite details are made only when a report shows them.
 public struct TrappedAccess: Sendable, Equatable {
     public enum Direction: String, Sendable, Codable {
         case write, read
@@ -9,54 +11,84 @@ public struct TrappedAccess: Sendable, Equatable {
         case operation
     }
 
-    /// The register or instruction in the architecture's spelling (`MAIR_EL1`, `DC CISW`).
-    public let name: String
+    /// What trapped: a register or a cache maintenance instruction.
+    public enum Target: Sendable, Hashable {
+        case register(SystemRegister)
+        case operation(CacheMaintenanceOperation)
+
+        /// The architecture's spelling (`MAIR_EL1`, `DC CISW`).
+        public var name: String {
+            switch self {
+            case .register(let register): register.rawValue
+            case .operation(let operation): operation.rawValue
+            }
+        }
+    }
+
+    public let target: Target
     public let direction: Direction
+    public let path: ExitPath
+    /// The host cleaned the VM's stage 2 to PoC while handling it.
+    public let stage2Flush: Bool
+    /// A MAIR_EL1 write under a rewrite rule: `value` requested, `loaded` held.
+    public let rewritten: Bool
     /// The value the guest wrote, or was given on a read.
     public let value: UInt64
     /// The value the hardware register holds after the trap (writes).
     public let loaded: UInt64
-    public let path: ExitPath
-    /// The host cleaned the VM's stage 2 to PoC while handling it.
-    public let stage2Flush: Bool
-    /// The guest PC and site (`symbol+offset`).
+    /// The guest PC.
     public let pc: UInt64
-    public let site: String
-    /// MAIR_EL1 writes under a rewrite: index by index.
-    public let mairChanges: [MAIRIndexChange]
 
-    public init(name: String, direction: Direction, value: UInt64, loaded: UInt64, path: ExitPath,
-                stage2Flush: Bool = false, pc: UInt64, site: String, mairChanges: [MAIRIndexChange] = []) {
-        self.name = name
+    public init(_ target: Target, direction: Direction, value: UInt64, loaded: UInt64, path: ExitPath,
+                stage2Flush: Bool = false, rewritten: Bool = false, pc: UInt64) {
+        self.target = target
         self.direction = direction
-        self.value = value
-        self.loaded = loaded
         self.path = path
         self.stage2Flush = stage2Flush
+        self.rewritten = rewritten
+        self.value = value
+        self.loaded = loaded
         self.pc = pc
-        self.site = site
-        self.mairChanges = mairChanges
     }
+
+    /// The register or instruction in the architecture's spelling.
+    public var name: String { target.name }
 }
 
-/// Every trapped access of one run, in order, with the counts the reports show.
+/// Every trapped access of one run, in order, with running counts.
 public struct TrapLog: Sendable, Equatable {
     public private(set) var accesses: [TrappedAccess] = []
+    public private(set) var fastPath = 0
+    public private(set) var fullExits = 0
+    public private(set) var stage2Flushes = 0
 
     public init() {}
 
-    public mutating func record(_ access: TrappedAccess) { accesses.append(access) }
+    public mutating func record(_ access: TrappedAccess) {
+        accesses.append(access)
+        switch access.path {
+        case .fastPath: fastPath += 1
+        case .fullExit: fullExits += 1
+        }
+        if access.stage2Flush { stage2Flushes += 1 }
+    }
 
     public var total: Int { accesses.count }
 
-    public var byRegister: [String: Int] { count(\.name) }
-    public var bySite: [String: Int] { count(\.site) }
-    public var byPath: [String: Int] { count(\.path.rawValue) }
-    public var fastPath: Int { accesses.count { $0.path == .fastPath } }
-    public var fullExits: Int { accesses.count { $0.path == .fullExit } }
-    public var stage2Flushes: Int { accesses.count { $0.stage2Flush } }
+    public var byRegister: [String: Int] {
+        count(\.target).reduce(into: [:]) { $0[$1.key.name, default: 0] += $1.value }
+    }
 
-    private func count(_ key: (TrappedAccess) -> String) -> [String: Int] {
+    public var byPath: [String: Int] {
+        [ExitPath.fastPath.rawValue: fastPath, ExitPath.fullExit.rawValue: fullExits].filter { $0.value > 0 }
+    }
+
+    /// Counts by site: PCs counted first, each distinct PC named once by `site`.
+    public func bySite(_ site: (UInt64) -> String) -> [String: Int] {
+        count(\.pc).reduce(into: [:]) { $0[site($1.key), default: 0] += $1.value }
+    }
+
+    private func count<Key: Hashable>(_ key: (TrappedAccess) -> Key) -> [Key: Int] {
         accesses.reduce(into: [:]) { $0[key($1), default: 0] += 1 }
     }
 }

@@ -46,7 +46,7 @@ extension Mairlab {
             let costModel = try hypervisor.costModel()
             let target = try Snippet(path: snippet, searchDirectory: location.directory)
             let reports = try configurations.map {
-                try Runner.run(target, options: RunOptions(policy: $0, costModel: costModel))
+                try Runner.run(target, options: RunOptions(policy: $0, costModel: costModel, eventLimit: 0))
             }
             let comparison = Comparison(snippet: target.name, reports: reports)
             console.output("\(target.name): \(reports.first.map { "\($0.guestInstructions) guest instructions" } ?? "")")

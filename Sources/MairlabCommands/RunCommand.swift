@@ -31,6 +31,9 @@ extension Mairlab {
         @Flag(help: "Print each run as one JSON object on its own line.")
         var json = false
 
+        @Flag(help: "List every trapped access in the report (traps.events): without it the text report lists the first \(RunReport.eventsShown), JSON and suite records none (the counts always cover every trap).")
+        var events = false
+
         @Option(help: "Instruction budget (overrides the manifest's run.budget).")
         var budget: Int?
 
@@ -43,12 +46,16 @@ extension Mairlab {
                 transform: { try SuiteRun.Shard(parsing: $0) })
         var shard: SuiteRun.Shard?
 
+        @Option(help: "Suite runs at once (default: one per core).")
+        var jobs: Int?
+
         @Option(help: "Replay one execution: a schedule ID from a report (a state's or a failure's `schedule`), printing the trace of shared memory.",
                 transform: { try ScheduleID(parsing: $0) })
         var schedule: ScheduleID?
 
         func validate() throws {
             if let budget, budget < 1 { throw ValidationError("--budget must be at least 1") }
+            if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
             if shard != nil && !snippets.isEmpty { throw ValidationError("--shard slices the suite: name no snippet") }
             if schedule != nil && snippets.count != 1 { throw ValidationError("--schedule replays one snippet: name exactly one") }
         }
@@ -58,7 +65,8 @@ extension Mairlab {
             if snippets.isEmpty { return try suite(found) }
             let console = Console.current
             let options = RunOptions(budget: budget, policy: try hypervisor.resolve(catalog: hypervisor.catalog()),
-                                     costModel: try hypervisor.costModel())
+                                     costModel: try hypervisor.costModel(),
+                                     eventLimit: events ? nil : json ? 0 : RunReport.eventsShown)
             if let schedule {
                 let (report, trace) = try Runner.replay(LoadedSnippet.load(found[0]), options: options, schedule: schedule)
                 console.output(json ? report.json() : report.text + "\n" + TraceReport.text(trace, schedule: schedule))
@@ -87,7 +95,7 @@ extension Mairlab {
             let catalog = try hypervisor.catalog()
             let policies = hypervisor.isSet ? [try hypervisor.resolve(catalog: catalog)] : catalog
             let entries = SuiteRun.run(found, policies: policies, costModel: try hypervisor.costModel(),
-                                       shard: shard) { done, total, entry in
+                                       shard: shard, jobs: jobs, events: events) { done, total, entry in
                 let line = "[\(done)/\(total)] \(entry.snippet) under \(entry.policy): \(SuiteRun.verdict(entry))"
                 console.error(console.isTerminal ? "\r\u{1B}[K" + line : line, terminator: console.isTerminal ? "" : "\n")
             }

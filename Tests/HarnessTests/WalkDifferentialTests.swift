@@ -19,7 +19,8 @@ import Unicorn
         let snippet = try Snippet(path: Fixtures.guestImages.appendingPathComponent("walk-differential").path)
         let loaded = try Fixtures.load(snippet)
         let run = try GuestExecution(loaded, options: RunOptions())
-        let report = try run.run()
+        try run.run()
+        let report = try run.report()
         #expect(report.outcome.status == .completed)
         #expect(report.outcome.exitStatus == 0)
 

@@ -31,7 +31,7 @@ enum CLI {
     /// The acceptance: exactly one MAIR_EL1 write of 0x000000ff440c0400, one each of
     /// TCR_EL1 and TTBR0_EL1, and the SCTLR_EL1 writes, each with a site.
     @Test func runTheBootSnippetAsJSON() throws {
-        let result = try CLI.run(["run", "guest-images/linux-2015-mmu-on", "--json"])
+        let result = try CLI.run(["run", "guest-images/linux-2015-mmu-on", "--json", "--events"])
         #expect(result.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let traps = try #require(object["traps"] as? [String: Any])
