@@ -4,13 +4,10 @@ import Harness
 /// What changed between two sets of run records (suite JSON lines), matched by snippet and
 /// policy. Records whose `snippet_hash` differs are reported as not comparable, never compared.
 public enum RunDiff {
-    /// The run records of a suite file, by `snippet policy`.
+    /// The run records of a complete suite file (or of a merge of its shards), by `snippet
+    /// policy`; a partial, damaged or foreign file is refused.
     public static func load(_ url: URL, display: String) throws -> [String: RunReport] {
-        let runs = try SuiteRecords.read(url, display: display).compactMap { record -> RunReport? in
-            if case .run(let report) = record { return report }
-            return nil
-        }
-        return Dictionary(runs.map { (key($0), $0) }, uniquingKeysWith: { first, _ in first })
+        try SuiteFile(url, display: display).reports
     }
 
     public static func key(_ report: RunReport) -> String { "\(report.snippet) \(report.policy.name)" }

@@ -10,14 +10,17 @@ public enum SuiteRecord: Codable, Sendable, Equatable {
     case context(SuiteContext)
     case run(RunReport)
     case error(SuiteRunError)
+    /// The last record of a file: whether the suite (or shard) finished, with its counts.
+    case end(SuiteEnd)
 
-    public enum Kind: String, Codable, Sendable { case context, run, error }
+    public enum Kind: String, Codable, Sendable { case context, run, error, end }
 
     public var kind: Kind {
         switch self {
         case .context: .context
         case .run: .run
         case .error: .error
+        case .end: .end
         }
     }
 
@@ -29,6 +32,7 @@ public enum SuiteRecord: Codable, Sendable, Equatable {
         case .context: self = .context(try SuiteContext(from: decoder))
         case .run: self = .run(try RunReport(from: decoder))
         case .error: self = .error(try SuiteRunError(from: decoder))
+        case .end: self = .end(try SuiteEnd(from: decoder))
         }
     }
 
@@ -39,6 +43,7 @@ public enum SuiteRecord: Codable, Sendable, Equatable {
         case .context(let context): try context.encode(to: encoder)
         case .run(let report): try report.encode(to: encoder)
         case .error(let error): try error.encode(to: encoder)
+        case .end(let end): try end.encode(to: encoder)
         }
     }
 
@@ -49,6 +54,7 @@ public enum SuiteRecord: Codable, Sendable, Equatable {
         case .context(let context): JSONLine.encode(context)
         case .run(let report): report.json()
         case .error(let error): JSONLine.encode(error)
+        case .end(let end): JSONLine.encode(end)
         }
         return #"{"record":""# + kind.rawValue + #"""# + (payload == "{}" ? "}" : "," + payload.dropFirst())
     }
@@ -60,8 +66,10 @@ public enum SuiteRecord: Codable, Sendable, Equatable {
 }
 
 /// What a suite ran with: tool and emulator versions, the commit, the host, the date, the
-/// command line. The first record of every suite file.
+/// command line, and what it set out to run. The first record of every suite file.
 public struct SuiteContext: Codable, Sendable, Equatable {
+    /// The version of this file format (results/README.md): readers refuse another.
+    public var schema: Int?
     public var toolVersion: String
     public var gitCommit: String
     /// `true`, `false` or `unknown` (kept as text: it was never a JSON boolean in these files).
@@ -70,24 +78,38 @@ public struct SuiteContext: Codable, Sendable, Equatable {
     public var host: String
     public var date: String
     public var command: String
+    /// What the suite set out to run (absent in bench files).
+    public var plan: SuitePlan.Summary?
 
     enum CodingKeys: String, CodingKey {
-        case toolVersion = "tool_version", gitCommit = "git_commit", gitDirty = "git_dirty",
-             unicornVersion = "unicorn_version", host, date, command
+        case schema, toolVersion = "tool_version", gitCommit = "git_commit", gitDirty = "git_dirty",
+             unicornVersion = "unicorn_version", host, date, command, plan
     }
 
     public static let toolVersion = "0.1.0"
+    /// 2: a plan in the context, runs appended as they finish, a closing `end` record.
+    public static let schemaVersion = 2
 
     /// The context of this process now.
     public static func current(command: [String], date: Date = Date()) -> SuiteContext {
         let unicorn = Unicorn.unicornVersion()
         let git = ProcessRunner.git
         return SuiteContext(
-            toolVersion: toolVersion, gitCommit: git(["rev-parse", "HEAD"]) ?? "unknown",
+            schema: schemaVersion, toolVersion: toolVersion, gitCommit: git(["rev-parse", "HEAD"]) ?? "unknown",
             gitDirty: git(["status", "--porcelain"]).map { $0.isEmpty ? "false" : "true" } ?? "unknown",
             unicornVersion: "\(unicorn.major).\(unicorn.minor)", host: ProcessInfo.processInfo.hostName,
-            date: ISO8601DateFormatter().string(from: date), command: command.joined(separator: " "))
+            date: ISO8601DateFormatter().string(from: date), command: command.joined(separator: " "), plan: nil)
     }
+}
+
+/// The closing record of a suite file. A file without one was interrupted or is being written.
+public struct SuiteEnd: Codable, Sendable, Equatable {
+    /// Every planned run of this file (its shard) has a record.
+    public var complete: Bool
+    public var runs: Int
+    public var errors: Int
+    /// Why the suite stopped early (`SIGINT`, `SIGTERM`), when it did.
+    public var interrupted: String?
 }
 
 /// A run the suite could not make (a broken snippet, an emulator error).

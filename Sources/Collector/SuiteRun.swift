@@ -29,28 +29,29 @@ public enum SuiteRun {
                            cache: ImageCache = .standard(), shard: Shard? = nil, jobs threads: Int? = nil,
                            events: Bool = false,
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ entry: Entry) -> Void = { _, _, _ in }) -> [Entry] {
-        let loaded: [(Snippet, Result<LoadedSnippet, HarnessError>)] = snippets.map { snippet in
-            do {
-                return (snippet, .success(try LoadedSnippet.load(snippet, cache: cache)))
-            } catch let error as HarnessError {
-                return (snippet, .failure(error))
-            } catch {
-                return (snippet, .failure(.io("\(error)")))
-            }
-        }
-        let jobs = loaded.flatMap { snippet, result in policies.map { (snippet, result, $0) } }
-            .enumerated().filter { shard?.contains($0.offset) ?? true }.map(\.element)
+        let plan = SuitePlan(snippets, policies: policies, cache: cache, shard: shard)
+        return run(plan, costModel: costModel, jobs: threads, events: events, progress: progress)
+    }
+
+    /// Runs the plan's runs (those of its shard) not in `skip` (keys of runs already recorded),
+    /// calling `progress` as each finishes, from the thread that ran it. Workers stop taking runs
+    /// once `shouldStop` says so; the runs made are returned in plan order.
+    public static func run(_ plan: SuitePlan, costModel: CostModel = .defaults, jobs threads: Int? = nil,
+                           events: Bool = false, skip: Set<String> = [],
+                           shouldStop: @escaping @Sendable () -> Bool = { false },
+                           progress: @escaping @Sendable (_ done: Int, _ total: Int, _ entry: Entry) -> Void = { _, _, _ in }) -> [Entry] {
+        let jobs = plan.selected.filter { !skip.contains($0.key) }
         let results = Results(count: jobs.count)
         let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs.count))
-        results.perform(workers: workers) { index in
-            let (snippet, load, policy) = jobs[index]
-            var entry = Entry(snippet: snippet.name, policy: policy.name)
-            switch load {
+        results.perform(workers: workers, shouldStop: shouldStop) { index in
+            let job = jobs[index]
+            var entry = Entry(snippet: job.snippet.name, policy: job.policy.name)
+            switch job.load {
             case .failure(let error):
                 entry.error = error.description
             case .success(let snippet):
                 do {
-                    entry.report = try Runner.run(snippet, options: RunOptions(policy: policy, costModel: costModel,
+                    entry.report = try Runner.run(snippet, options: RunOptions(policy: job.policy, costModel: costModel,
                                                                                 eventLimit: events ? nil : 0))
                 } catch {
                     entry.error = "\(error)"
@@ -74,8 +75,12 @@ public enum SuiteRun {
             self.count = count
         }
 
-        /// Parses `I/N` with 1 <= I <= N.
-        public init(parsing text: String) throws(ShardError) {
+        /// Parses `I/N` with 1 <= I <= N, or `auto` (see `auto(environment:)`).
+        public init(parsing text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ShardError) {
+            if text == "auto" {
+                self = try Self.auto(environment: environment)
+                return
+            }
             let parts = text.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]) else {
                 throw ShardError(text: text)
@@ -89,12 +94,63 @@ public enum SuiteRun {
 
         public func contains(_ job: Int) -> Bool { job % count == index - 1 }
 
+        /// The shard a fan-out engine gave this process, from its environment, first match:
+        /// `MAIRLAB_SHARD_INDEX` (1-based) and `MAIRLAB_SHARD_COUNT` (any CI matrix);
+        /// Kubernetes Indexed Jobs' `JOB_COMPLETION_INDEX` (0-based) with `MAIRLAB_SHARD_COUNT`
+        /// (the Job's `completions`, which Kubernetes does not put in the environment); Slurm job
+        /// arrays' `SLURM_ARRAY_TASK_ID` and `SLURM_ARRAY_TASK_COUNT` (IDs from
+        /// `SLURM_ARRAY_TASK_MIN` in steps of `SLURM_ARRAY_TASK_STEP`); GitLab's `CI_NODE_INDEX`
+        /// (1-based) and `CI_NODE_TOTAL`.
+        public static func auto(environment env: [String: String]) throws(ShardError) -> Shard {
+            func number(_ name: String) throws(ShardError) -> Int? {
+                guard let text = env[name] else { return nil }
+                guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ShardError(text: "auto", detail: "\(name)=\(text) is not a number")
+                }
+                return value
+            }
+            let count = try number("MAIRLAB_SHARD_COUNT")
+            let found: (index: Int, count: Int?, from: String)?
+            if let index = try number("MAIRLAB_SHARD_INDEX") {
+                found = (index, count, "MAIRLAB_SHARD_INDEX")
+            } else if let index = try number("JOB_COMPLETION_INDEX") {
+                found = (index + 1, count, "JOB_COMPLETION_INDEX")
+            } else if let id = try number("SLURM_ARRAY_TASK_ID") {
+                let first = try number("SLURM_ARRAY_TASK_MIN") ?? 0, step = max(1, try number("SLURM_ARRAY_TASK_STEP") ?? 1)
+                found = ((id - first) / step + 1, try number("SLURM_ARRAY_TASK_COUNT") ?? count, "SLURM_ARRAY_TASK_ID")
+            } else if let index = try number("CI_NODE_INDEX") {
+                found = (index, try number("CI_NODE_TOTAL") ?? count, "CI_NODE_INDEX")
+            } else {
+                found = nil
+            }
+            guard let found else {
+                throw ShardError(text: "auto", detail: "no shard index in the environment (MAIRLAB_SHARD_INDEX, JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or CI_NODE_INDEX)")
+            }
+            guard let total = found.count else {
+                throw ShardError(text: "auto", detail: "\(found.from) gives the index but no shard count: set MAIRLAB_SHARD_COUNT")
+            }
+            do {
+                return try Shard(index: found.index, count: total)
+            } catch {
+                throw ShardError(text: "auto", detail: "\(found.from) makes shard \(found.index)/\(total), outside 1...\(total)")
+            }
+        }
+
         public var description: String { "\(index)/\(count)" }
     }
 
     public struct ShardError: Error, CustomStringConvertible, Equatable {
         public let text: String
-        public var description: String { "'\(text)' is not a shard: give I/N with 1 <= I <= N, e.g. 2/4" }
+        public var detail: String?
+
+        public init(text: String, detail: String? = nil) {
+            self.text = text
+            self.detail = detail
+        }
+
+        public var description: String {
+            detail.map { "--shard \(text): \($0)" } ?? "'\(text)' is not a shard: give I/N with 1 <= I <= N, e.g. 2/4, or auto"
+        }
     }
 
     /// The verdict of one entry for the summary: the snippet's stated conditions when it has
@@ -128,13 +184,13 @@ private final class Results: @unchecked Sendable {
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
     /// Runs `body` for every slot index on `workers` threads, each taking the next index when
-    /// it is free (runs differ a thousandfold in length: no static split).
-    func perform(workers: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    /// it is free (runs differ a thousandfold in length: no static split), until `shouldStop`.
+    func perform(workers: Int, shouldStop: @escaping @Sendable () -> Bool, _ body: @escaping @Sendable (Int) -> Void) {
         let group = DispatchGroup()
         for _ in 0..<workers {
             group.enter()
             let thread = Thread { [self] in
-                while let index = take() { body(index) }
+                while !shouldStop(), let index = take() { body(index) }
                 group.leave()
             }
             thread.stackSize = 8 << 20

@@ -100,12 +100,24 @@ extension Mairlab {
 
         func run() throws {
             let console = Console.current
-            let entries = try SuiteRecords.entries(fromShards: shards.map { (URL(fileURLWithPath: $0), $0) })
-            let records = SuiteRecords(entries: entries, command: CommandLine.arguments)
+            let files = try shards.map { try SuiteFile(URL(fileURLWithPath: $0), display: $0) }
+            let entries = try SuiteFile.merge(files)
             let stem = URL(fileURLWithPath: output)
-            let files = try records.write(to: stem.deletingLastPathComponent(), stem: stem.lastPathComponent)
-            console.output(records.table)
-            console.error("merged \(entries.count) runs: \(files.map { Snippet.relative($0.path) }.joined(separator: ", "))")
+            for ext in ["jsonl", "md", "csv", "svg"] where FileManager.default.fileExists(atPath: stem.path + "." + ext) {
+                throw BadInput("\(output).\(ext) exists: choose another -o (merge never overwrites a run)")
+            }
+            // The merged file is the whole suite: the shards' plan without the shard.
+            var context = SuiteContext.current(command: CommandLine.arguments)
+            context.gitCommit = files[0].context.gitCommit
+            context.gitDirty = files.contains { $0.context.gitDirty != "false" } ? "true" : "false"
+            context.plan = files[0].plan
+            context.plan?.shard = nil
+            context.plan?.selected = entries.count
+            let writer = try SuiteWriter(directory: stem.deletingLastPathComponent(), stem: stem.lastPathComponent, context: context)
+            for entry in entries { try writer.append(entry) }
+            let written = try writer.finish(interrupted: nil)
+            console.output(SuiteRecords(entries: entries, context: context).table)
+            console.error("merged \(entries.count) runs of \(files.count) shard(s): \(written.map { Snippet.relative($0.path) }.joined(separator: ", "))")
         }
     }
 }

@@ -63,8 +63,9 @@ public struct BadInput: Error, CustomStringConvertible {
         switch error {
         case let error as HarnessError: message = error.description
         case let error as FormatError: message = error.description
-        case let error as SuiteRecords.ReadError: message = error.description
         case let error as SuiteRun.ShardError: message = error.description
+        case let error as SuiteFile.Problem: message = error.description
+        case let error as SuiteWriter.Failure: message = error.description
         case let error as UnicornError: message = "emulator: \(error)"
         default: return nil
         }

@@ -42,15 +42,17 @@ import Testing
 
     @Test func recordsStartWithTheContextAndTablesHaveARowPerRun() throws {
         let entries = SuiteRun.run([try Self.snippet("dma-noncoherent")], policies: [.kvm2015, .rfc2015], cache: Self.cache)
-        let records = SuiteRecords(entries: entries, command: ["mairlab", "run"], date: Date(timeIntervalSince1970: 0))
+        let records = SuiteRecords(entries: entries, context: .current(command: ["mairlab", "run"], date: Date(timeIntervalSince1970: 0)))
         let lines = records.jsonLines.split(separator: "\n").map(String.init)
-        #expect(lines.count == 3)
-        let context = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: String])
-        #expect(context["record"] == "context")
-        #expect(context["date"] == "1970-01-01T00:00:00Z")
-        #expect(context["command"] == "mairlab run")
-        #expect(Set(context.keys) == ["record", "tool_version", "git_commit", "git_dirty", "unicorn_version", "host", "date", "command"])
-        for line in lines.dropFirst() {
+        #expect(lines.count == 4)
+        let context = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(context["record"] as? String == "context")
+        #expect(context["schema"] as? Int == 2)
+        #expect(context["date"] as? String == "1970-01-01T00:00:00Z")
+        #expect(context["command"] as? String == "mairlab run")
+        #expect(Set(context.keys) == ["record", "schema", "tool_version", "git_commit", "git_dirty", "unicorn_version", "host", "date", "command"])
+        #expect(lines[3] == #"{"record":"end","complete":true,"errors":0,"runs":2}"#)
+        for line in lines.dropFirst().dropLast() {
             let run = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect(run["record"] as? String == "run")
             for key in ["snippet", "snippet_hash", "policy", "outcome", "traps", "guest_instructions", "cost"] {

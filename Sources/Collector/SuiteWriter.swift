@@ -1,0 +1,152 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Harness
+
+/// Writes a suite file as the suite runs: created exclusively under a name no other process
+/// uses, the context first, each run appended and flushed as it finishes (a kill loses no
+/// finished run), and at the end the file rewritten in plan order with its closing record
+/// (through a temporary file renamed into place), beside its Markdown, CSV and SVG.
+public final class SuiteWriter: @unchecked Sendable {
+    public let url: URL
+    public let context: SuiteContext
+    private let lock = NSLock()
+    private var handle: FileHandle?
+    private var written: [SuiteRun.Entry] = []
+
+    /// The runs recorded so far (resumed ones included), in the order they finished.
+    public var entries: [SuiteRun.Entry] {
+        lock.lock()
+        defer { lock.unlock() }
+        return written
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Creates `STEM.jsonl` in `directory` (a suffix added if a file of that name exists) and
+    /// writes the context record.
+    public init(directory: URL, stem: String, context: SuiteContext) throws(Failure) {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw Failure(description: "cannot create \(directory.path): \(Self.reason(error))")
+        }
+        var candidate = directory.appendingPathComponent(stem + ".jsonl"), attempt = 1
+        var descriptor: Int32 = -1
+        while true {
+            descriptor = open(candidate.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if descriptor >= 0 { break }
+            guard errno == EEXIST, attempt < 1000 else {
+                throw Failure(description: "cannot create \(candidate.path): \(String(cString: strerror(errno)))")
+            }
+            attempt += 1
+            candidate = directory.appendingPathComponent("\(stem)-\(attempt).jsonl")
+        }
+        url = candidate
+        self.context = context
+        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        try append(line: SuiteRecord.context(context).jsonLine)
+    }
+
+    /// Opens an interrupted file to finish it: the runs it holds are kept.
+    public init(resuming file: SuiteFile, at url: URL) throws(Failure) {
+        self.url = url
+        context = file.context
+        written = file.entries
+        // Rewritten whole (in plan order, without a cut-short last line), then appended to.
+        let lines = [SuiteRecord.context(context).jsonLine] + Self.records(file.entries).map(\.jsonLine)
+        try Self.replace(url, with: lines.joined(separator: "\n") + "\n")
+        do {
+            let handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+            self.handle = handle
+        } catch {
+            throw Failure(description: "cannot reopen \(url.path): \(Self.reason(error))")
+        }
+    }
+
+    /// Appends a finished run (from any thread).
+    public func append(_ entry: SuiteRun.Entry) throws(Failure) {
+        lock.lock()
+        defer { lock.unlock() }
+        written.append(entry)
+        try append(line: Self.records([entry])[0].jsonLine)
+    }
+
+    private func append(line: String) throws(Failure) {
+        guard let handle else { return }
+        do {
+            try handle.write(contentsOf: Data((line + "\n").utf8))
+        } catch {
+            throw Failure(description: "cannot write \(url.path): \(Self.reason(error))")
+        }
+    }
+
+    /// Closes the file with its end record: in plan order when complete, as it stands (runs in
+    /// the order they finished) when interrupted. Returns the files written.
+    @discardableResult
+    public func finish(interrupted: String?) throws(Failure) -> [URL] {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let plan = context.plan else { throw Failure(description: "no plan in the context") }
+        let entries = plan.sorted(written)
+        let complete = interrupted == nil && Set(entries.map(\.key)).count == plan.selected
+        let end = SuiteEnd(complete: complete, runs: entries.count, errors: entries.filter { $0.error != nil }.count,
+                           interrupted: interrupted)
+        if complete {
+            let lines = [SuiteRecord.context(context)] + Self.records(entries) + [.end(end)]
+            try? handle?.close()
+            handle = nil
+            try Self.replace(url, with: lines.map(\.jsonLine).joined(separator: "\n") + "\n")
+        } else {
+            try append(line: SuiteRecord.end(end).jsonLine)
+            try? handle?.close()
+            handle = nil
+            return [url]
+        }
+        let records = SuiteRecords(entries: entries, context: context)
+        let stem = url.deletingPathExtension()
+        var files = [url]
+        for (ext, text) in [("md", records.markdown), ("csv", records.csv), ("svg", records.chart.svg)] {
+            let file = stem.appendingPathExtension(ext)
+            try Self.replace(file, with: text)
+            files.append(file)
+        }
+        return files
+    }
+
+    static func records(_ entries: [SuiteRun.Entry]) -> [SuiteRecord] {
+        entries.map { entry in
+            entry.report.map(SuiteRecord.run)
+                ?? .error(SuiteRunError(snippet: entry.snippet, policy: entry.policy, error: entry.error ?? ""))
+        }
+    }
+
+    /// Writes `text` to a temporary file beside `url` and renames it over `url`.
+    static func replace(_ url: URL, with text: String) throws(Failure) {
+        let scratch = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        do {
+            try Data(text.utf8).write(to: scratch)
+        } catch {
+            try? FileManager.default.removeItem(at: scratch)
+            throw Failure(description: "cannot write \(url.path): \(reason(error))")
+        }
+        guard rename(scratch.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: scratch)
+            throw Failure(description: "cannot write \(url.path): \(reason)")
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        return ns.localizedDescription
+    }
+}
