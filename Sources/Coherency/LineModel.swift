@@ -74,14 +74,48 @@ public struct LineModel: Sendable {
     public private(set) var guestReadAbstracted = false
     /// True when a Non-cacheable write met a cached copy, which it might have updated too.
     public private(set) var writeHitsOmitted = false
+    /// The run's version of each of the line's writes (states number them 1, 2, ... in the
+    /// line's own order: see `LineLog`).
+    public private(set) var globalVersions: [UInt32] = [0]
+    /// The states as a shared, immutable object when they came from (or went into) the memo:
+    /// lines with the same history hold the same object.
+    var snapshot: StateSnapshot?
+    /// The failures whose details this line has noted (a memo hit notes none by itself).
+    var noted: Set<LineFailure> = []
 
-    public init(line: UInt64, region: String, initial: LineBytes, cacheable: Bool, replay: [WitnessStep]? = nil) {
+    /// Takes a remembered result (`LineMemo`).
+    mutating func adopt(_ entry: LineMemo.Entry) {
+        states = entry.output.set
+        snapshot = entry.output
+        events = entry.events
+        cacheable = entry.cacheable
+        abstracted = entry.abstracted
+        cutShort = entry.cutShort
+        writeHitsOmitted = entry.writeHitsOmitted
+    }
+
+    public init(line: UInt64, region: String, initial: StateSnapshot, cacheable: Bool, replay: [WitnessStep]? = nil) {
         self.line = line
         self.region = region
         self.cacheable = cacheable
-        self.reference = initial
+        self.reference = LineBytes()
         self.replay = replay
-        states = StateSet(LineState(memory: initial))
+        states = initial.set
+        snapshot = replay == nil ? initial : nil
+    }
+
+    public init(line: UInt64, region: String, initial: LineBytes, cacheable: Bool, replay: [WitnessStep]? = nil) {
+        self.init(line: line, region: region, initial: StateSnapshot(StateSet(LineState(memory: initial))),
+                  cacheable: cacheable, replay: replay)
+        reference = initial
+    }
+
+    /// The write log with this line's numbering of its writes.
+    public func view(_ log: WriteLog) -> LineLog { LineLog(log: log, versions: globalVersions) }
+
+    /// The run's version of a version held in this line's states.
+    public func globalVersion(_ version: UInt32) -> UInt32 {
+        Int(version) < globalVersions.count ? globalVersions[Int(version)] : 0
     }
 
     public var isReplay: Bool { replay != nil }
@@ -93,7 +127,7 @@ public struct LineModel: Sendable {
 
     /// Closes the state set under spontaneous steps (replay: applies the witness's steps due
     /// before the next event).
-    mutating func settle(log: WriteLog) {
+    mutating func settle(log: LineLog) {
         if let replay {
             var state = states.states[0], witness = states.witnesses[0]
             applied = []
@@ -165,7 +199,9 @@ public struct LineModel: Sendable {
     /// (a stale read recorded in each state where a byte is not the latest write). The caller
     /// picks one group with `keep(_:)`: the guest sees one value per execution.
     public mutating func read(_ access: LineAccess, range: Range<Int>, by observer: Observer,
-                              log: WriteLog) -> [[UInt8]] {
+                              log runLog: WriteLog) -> [[UInt8]] {
+        let log = view(runLog)
+        snapshot = nil
         settle(log: log)
         if access.isCacheable { cacheable = true }
         var groups: [[UInt8]: StateSet] = [:]
@@ -200,7 +236,7 @@ public struct LineModel: Sendable {
         return values
     }
 
-    private func staleDetail(_ observer: Observer, _ stale: [Int], source: LineBytes, log: WriteLog) -> String {
+    private func staleDetail(_ observer: Observer, _ stale: [Int], source: LineBytes, log: LineLog) -> String {
         let saw = stale.map { log.value(at: line + UInt64($0), version: source[$0]) }
         let should = stale.map { log.value(at: line + UInt64($0), version: reference[$0]) }
         let latest = log.writer(of: reference[stale[0]]).map { " (written by \($0))" } ?? ""
@@ -209,6 +245,7 @@ public struct LineModel: Sendable {
 
     /// The states of the read's group `index` (in the order `read` returned the values).
     public mutating func keep(_ index: Int) {
+        snapshot = nil
         states = pendingReads[index]
         pendingReads = []
     }
@@ -221,53 +258,55 @@ public struct LineModel: Sendable {
         }
         states = all
         pendingReads = []
+        snapshot = nil
     }
 
-    /// A write of `range` by `observer`'s access, as write `version`.
-    public mutating func write(_ access: LineAccess, range: Range<Int>, version: UInt32, log: WriteLog) {
-        settle(log: log)
-        if access.isCacheable { cacheable = true }
-        reference = reference.writing(version, at: range)
-        if case .cpu(let inner, let outer) = access, inner != .writeBack,
-           states.states.contains(where: { (inner == .nonCacheable && $0.inner != nil) || (outer == .nonCacheable && $0.outer != nil) }) {
-            writeHitsOmitted = true
+    /// A write of `range` by `writer`'s access, as write `version` of the run.
+    public mutating func write(_ access: LineAccess, range: Range<Int>, version global: UInt32, log runLog: WriteLog,
+                               writer: String = "", memo: LineMemo? = nil) {
+        let version = UInt32(globalVersions.count)
+        globalVersions.append(global)
+        let log = view(runLog), latest = reference.writing(version, at: range)
+        memoized(.write(access, range, version: version, writer: writer), memo: memo) { model in
+            model.settle(log: log)
+            if access.isCacheable { model.cacheable = true }
+            model.reference = latest
+            if case .cpu(let inner, let outer) = access, inner != .writeBack,
+               model.states.states.contains(where: { (inner == .nonCacheable && $0.inner != nil) || (outer == .nonCacheable && $0.outer != nil) }) {
+                model.writeHitsOmitted = true
+            }
+            let line = model.line
+            model.apply { $0.writes(access, range: range, version: version, line: line, log: log) }
         }
-        let line = self.line
-        apply { $0.writes(access, range: range, version: version, line: line, log: log) }
+        reference = latest
+    }
+
+    /// A read by the host, whose next actions do not depend on the value: every state is kept.
+    /// Returns the latest bytes (what a coherent read returns; nobody uses the host's value).
+    public mutating func hostRead(_ access: LineAccess, range: Range<Int>, by observer: Observer, log: WriteLog,
+                                  memo: LineMemo? = nil) -> [UInt8] {
+        memoized(.hostRead(access, range, observer: observer.observer), memo: memo) { model in
+            _ = model.read(access, range: range, by: observer, log: log)
+            model.keepAll()
+        }
+        return view(log).values(reference, line: line, range: range)
     }
 
     /// Maintenance that acts the same way on every state (DC by VA, the hypervisor's flushes).
-    public mutating func maintain(_ operation: LineMaintenance, log: WriteLog) {
-        settle(log: log)
-        let line = self.line
-        apply { state in
-            var result = state
-            switch operation {
-            case .cleanToPoC: result.cleanToPoC(line: line, log: log)
-            case .cleanAndInvalidate: result.cleanAndInvalidate(line: line, log: log)
-            case .cleanToPoU: result.cleanToPoU(line: line, log: log)
-            case .clean(let level):
-                if level == .inner {
-                    if result.outer != nil { result.writeBackInnerToOuter(line: line, log: log) }
-                    else { result.writeBackInnerToMemory(line: line, log: log) }
-                } else {
-                    result.writeBackOuter(line: line, log: log)
-                }
-            case .cleanAndInvalidateLevel(let level):
-                if level == .inner {
-                    if result.outer != nil { result.writeBackInnerToOuter(line: line, log: log) }
-                    else { result.writeBackInnerToMemory(line: line, log: log) }
-                } else {
-                    result.writeBackOuter(line: line, log: log)
-                }
-                result[level] = nil
-            }
-            return [result]
+    public mutating func maintain(_ operation: LineMaintenance, log runLog: WriteLog, memo: LineMemo? = nil) {
+        let log = view(runLog)
+        memoized(.maintain(operation), memo: memo) { model in
+            let line = model.line
+            model.settle(log: log)
+            model.apply { $0.maintained(operation, line: line, log: log) }
         }
     }
 
     /// The end of the run: the last spontaneous steps.
-    public mutating func finish(log: WriteLog) { settle(log: log) }
+    public mutating func finish(log: WriteLog, memo: LineMemo? = nil) {
+        let log = view(log)
+        memoized(.finish, memo: memo) { $0.settle(log: log) }
+    }
 
     /// The distinct failure sets of the final states, each with the first witness found.
     public var outcomes: [(failures: [LineFailure], witness: Witness?)] {
@@ -275,6 +314,27 @@ public struct LineModel: Sendable {
         return states.pairs.compactMap { state, witness in
             seen.insert(state.failures).inserted ? (state.failures, witness) : nil
         }
+    }
+}
+
+extension LineState {
+    /// This state after maintenance `operation` (the same on every state).
+    func maintained(_ operation: LineMaintenance, line: UInt64, log: LineLog) -> [LineState] {
+        var result = self
+        switch operation {
+        case .cleanToPoC: result.cleanToPoC(line: line, log: log)
+        case .cleanAndInvalidate: result.cleanAndInvalidate(line: line, log: log)
+        case .cleanToPoU: result.cleanToPoU(line: line, log: log)
+        case .clean(let level), .cleanAndInvalidateLevel(let level):
+            if level == .inner {
+                if result.outer != nil { result.writeBackInnerToOuter(line: line, log: log) }
+                else { result.writeBackInnerToMemory(line: line, log: log) }
+            } else {
+                result.writeBackOuter(line: line, log: log)
+            }
+            if case .cleanAndInvalidateLevel = operation { result[level] = nil }
+        }
+        return [result]
     }
 }
 

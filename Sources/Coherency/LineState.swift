@@ -94,7 +94,7 @@ extension LineState {
     /// destination that holds a newer write than the copy is a lost write of that write
     /// (Arm ARM, mismatched attributes: bytes written without Write-Back "might have their
     /// values reverted to the old values as a result of cache Write-Back").
-    mutating func writeBack(_ copy: LineBytes, over destination: LineBytes, line: UInt64, log: WriteLog) -> LineBytes {
+    mutating func writeBack(_ copy: LineBytes, over destination: LineBytes, line: UInt64, log: LineLog) -> LineBytes {
         let lost = (0..<LineBytes.count).filter { destination[$0] > copy[$0] }
         for version in Set(lost.map { destination[$0] }).sorted() {
             guard let writer = log.writer(of: version) else { continue }
@@ -110,7 +110,7 @@ extension LineState {
     }
 
     /// The inner copy written back to the outer level (allocating there if absent).
-    mutating func writeBackInnerToOuter(line: UInt64, log: WriteLog) {
+    mutating func writeBackInnerToOuter(line: UInt64, log: LineLog) {
         guard let copy = inner, copy.dirty else { return }
         let over = outer?.bytes ?? memory
         outer = CachedCopy(bytes: writeBack(copy.bytes, over: over, line: line, log: log), dirty: true)
@@ -118,13 +118,13 @@ extension LineState {
     }
 
     /// The inner copy written back to the PoC, past the outer level.
-    mutating func writeBackInnerToMemory(line: UInt64, log: WriteLog) {
+    mutating func writeBackInnerToMemory(line: UInt64, log: LineLog) {
         guard let copy = inner, copy.dirty else { return }
         memory = writeBack(copy.bytes, over: memory, line: line, log: log)
         inner?.dirty = false
     }
 
-    mutating func writeBackOuter(line: UInt64, log: WriteLog) {
+    mutating func writeBackOuter(line: UInt64, log: LineLog) {
         guard let copy = outer, copy.dirty else { return }
         memory = writeBack(copy.bytes, over: memory, line: line, log: log)
         outer?.dirty = false
@@ -132,21 +132,21 @@ extension LineState {
 
     /// Clean to the Point of Coherency (DC CVAC, and the clean half of DC CIVAC): the inner
     /// copy through the outer level to memory, then the outer copy.
-    mutating func cleanToPoC(line: UInt64, log: WriteLog) {
+    mutating func cleanToPoC(line: UInt64, log: LineLog) {
         if outer != nil { writeBackInnerToOuter(line: line, log: log) } else { writeBackInnerToMemory(line: line, log: log) }
         writeBackOuter(line: line, log: log)
     }
 
     /// Clean and invalidate to the PoC (DC CIVAC; DC IVAC under HCR_EL2.VM = 1; KVM's
     /// `__flush_dcache_area` for a stage-2 flush or a clean on map).
-    mutating func cleanAndInvalidate(line: UInt64, log: WriteLog) {
+    mutating func cleanAndInvalidate(line: UInt64, log: LineLog) {
         cleanToPoC(line: line, log: log)
         inner = nil
         outer = nil
     }
 
     /// Clean to the Point of Unification (DC CVAU): the inner copy reaches the outer level.
-    mutating func cleanToPoU(line: UInt64, log: WriteLog) {
+    mutating func cleanToPoU(line: UInt64, log: LineLog) {
         writeBackInnerToOuter(line: line, log: log)
     }
 }

@@ -72,7 +72,7 @@ extension LineState {
     /// allocate); Write-Through updates its copy and passes the write on; Non-cacheable passes
     /// it on.
     public func writes(_ access: LineAccess, range: Range<Int>, version: UInt32, line: UInt64,
-                       log: WriteLog) -> [LineState] {
+                       log: LineLog) -> [LineState] {
         switch access {
         case .nonCoherentDMA:
             var state = self
@@ -158,7 +158,7 @@ public enum SpontaneousStep: UInt8, CaseIterable, Hashable, Sendable, CustomStri
 extension LineState {
     /// The state after `step`, or nil when the step does not apply (nothing to evict, or the
     /// line may not be cached at all).
-    public func after(_ step: SpontaneousStep, cacheable: Bool, line: UInt64, log: WriteLog) -> LineState? {
+    public func after(_ step: SpontaneousStep, cacheable: Bool, line: UInt64, log: LineLog) -> LineState? {
         var state = self
         switch step {
         case .evictInnerToOuter, .cleanInnerToOuter:

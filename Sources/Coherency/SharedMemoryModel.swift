@@ -36,10 +36,14 @@ public struct SharedMemoryModel {
     private let replay: [UInt64: [WitnessStep]]?
     /// Replay mode: what happened, in order.
     public private(set) var trace: [TraceEntry] = []
+    /// Results of events on lines with the same history, shared between them (nil: every line
+    /// explored on its own, as the tests compare).
+    public let memo: LineMemo?
 
-    public init(regions: [Region], replay: [UInt64: [WitnessStep]]? = nil) {
+    public init(regions: [Region], replay: [UInt64: [WitnessStep]]? = nil, memoize: Bool = true) {
         self.regions = regions
         self.replay = replay
+        memo = memoize && replay == nil ? LineMemo() : nil
         log = WriteLog(regions: regions.map { ($0.base, $0.size, $0.initial) })
     }
 
@@ -53,8 +57,11 @@ public struct SharedMemoryModel {
     private mutating func model(_ line: UInt64) -> LineModel {
         if let model = lines[line] { return model }
         let region = region(of: line)
-        let model = LineModel(line: line, region: region?.name ?? "?", initial: LineBytes(),
-                              cacheable: region?.hostCacheable ?? false, replay: replay.map { $0[line] ?? [] })
+        let cacheable = region?.hostCacheable ?? false
+        let model = memo.map {
+            LineModel(line: line, region: region?.name ?? "?", initial: $0.initial(cacheable: cacheable), cacheable: cacheable)
+        } ?? LineModel(line: line, region: region?.name ?? "?", initial: LineBytes(), cacheable: cacheable,
+                       replay: replay.map { $0[line] ?? [] })
         lines[line] = model
         lineOrder.append(line)
         return model
@@ -85,10 +92,16 @@ public struct SharedMemoryModel {
         for part in Self.parts(address, count: count) {
             var line = model(part.line)
             let before = isReplay ? line.someState : nil
-            let values = line.read(access, range: part.range, by: observer, log: log)
-            let index = values.count > 1 ? chooser?.choose(among: values.count) ?? 0 : 0
-            if chooser == nil { line.keepAll() } else { line.keep(index) }
-            result.replaceSubrange(part.offset..<part.offset + part.range.count, with: values[index])
+            let bytes: [UInt8]
+            if let chooser {
+                let values = line.read(access, range: part.range, by: observer, log: log)
+                let index = values.count > 1 ? chooser.choose(among: values.count) : 0
+                line.keep(index)
+                bytes = values[index]
+            } else {
+                bytes = line.hostRead(access, range: part.range, by: observer, log: log, memo: memo)
+            }
+            result.replaceSubrange(part.offset..<part.offset + part.range.count, with: bytes)
             lines[part.line] = line
             note(label + " read \(part.range.count) byte(s) at \(hex(part.line + UInt64(part.range.lowerBound)))",
                  line: line, before: before)
@@ -103,7 +116,7 @@ public struct SharedMemoryModel {
         for part in Self.parts(address, count: bytes.count) {
             var line = model(part.line)
             let before = isReplay ? line.someState : nil
-            line.write(access, range: part.range, version: version, log: log)
+            line.write(access, range: part.range, version: version, log: log, writer: observer.observer, memo: memo)
             lines[part.line] = line
             note(label + " write \(part.range.count) byte(s) at \(hex(part.line + UInt64(part.range.lowerBound)))",
                  line: line, before: before)
@@ -136,7 +149,7 @@ public struct SharedMemoryModel {
     private mutating func maintain(_ operation: LineMaintenance, line address: UInt64, label: String) {
         var line = model(address)
         let before = isReplay ? line.someState : nil
-        line.maintain(operation, log: log)
+        line.maintain(operation, log: log, memo: memo)
         lines[address] = line
         note(label, line: line, before: before)
     }
@@ -146,13 +159,13 @@ public struct SharedMemoryModel {
     public func peek(_ address: UInt64) -> UInt8 {
         let line = Self.line(of: address), offset = Int(address - line)
         guard let model = lines[line] else { return region(of: address)?.initial ?? 0 }
-        return log.value(at: address, version: model.someState.memory[offset])
+        return log.value(at: address, version: model.globalVersion(model.someState.memory[offset]))
     }
 
     /// The end of the run.
     public mutating func finish() {
         for address in lineOrder {
-            lines[address]!.finish(log: log)
+            lines[address]!.finish(log: log, memo: memo)
         }
     }
 
@@ -178,12 +191,13 @@ public struct SharedMemoryModel {
     private mutating func note(_ what: String, line: LineModel, before: LineState?) {
         guard let before else { return }
         trace.append(TraceEntry(what: what, line: line.line, steps: line.applied.map(\.description),
-                                before: describe(before, line: line.line), after: describe(line.someState, line: line.line),
+                                before: describe(before, in: line), after: describe(line.someState, in: line),
                                 failures: line.someState.failures.map { "\($0.kind)(\($0.observer))" }))
     }
 
     /// A line state for a person: each copy's bytes as runs of equal values.
-    func describe(_ state: LineState, line: UInt64) -> String {
+    func describe(_ state: LineState, in model: LineModel) -> String {
+        let line = model.line, log = model.view(log)
         func bytes(_ versions: LineBytes) -> String {
             let values = log.values(versions, line: line, range: 0..<LineBytes.count)
             var runs: [String] = []

@@ -46,6 +46,26 @@ public struct WriteLog: Sendable {
     }
 }
 
+/// The write log as one line sees it: the line numbers its writes 1, 2, ... in its own order
+/// (`versions[n]` is the run's version of the line's n-th write, `versions[0]` = 0), so that
+/// lines with the same history hold equal states whatever else the run wrote.
+public struct LineLog {
+    public let log: WriteLog
+    public let versions: [UInt32]
+
+    public var details: FailureDetails { log.details }
+
+    func global(_ version: UInt32) -> UInt32 { Int(version) < versions.count ? versions[Int(version)] : 0 }
+
+    public func value(at address: UInt64, version: UInt32) -> UInt8 { log.value(at: address, version: global(version)) }
+
+    public func writer(of version: UInt32) -> Observer? { log.writer(of: global(version)) }
+
+    public func values(_ bytes: LineBytes, line: UInt64, range: Range<Int>) -> [UInt8] {
+        range.map { value(at: line + UInt64($0), version: bytes[$0]) }
+    }
+}
+
 /// The first human detail seen for each failure (which bytes, what they were and should have
 /// been, who overwrote them). A reference, so that the value types that find failures can note
 /// them; only the first note of a failure is kept, and notes are made in the run's order.
