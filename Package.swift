@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "Hypervisor", dependencies: ["AArch64"]),
         .target(name: "Coherency", dependencies: ["AArch64"]),
         .target(name: "Formats", dependencies: ["AArch64", "Hypervisor", "Coherency"]),
+        .target(name: "Board", dependencies: ["AArch64"]),
         .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor", "Coherency", "Formats"]),
         .target(name: "Collector", dependencies: ["Harness", "Formats", "Hypervisor", "Unicorn"]),
         // `mairlab bench`: the harness against raw Unicorn (raw.h), never run by the tests.
@@ -44,6 +45,7 @@ let package = Package(
         .testTarget(name: "AArch64Tests", dependencies: ["AArch64"]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "AArch64"]),
         .testTarget(name: "CoherencyTests", dependencies: ["Coherency", "AArch64"]),
+        .testTarget(name: "BoardTests", dependencies: ["Board"]),
         // Builds without Unicorn: the file formats are pure.
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Hypervisor", "Coherency", "AArch64"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Formats", "Unicorn", "AArch64", "Hypervisor", "Coherency"]),
