@@ -27,13 +27,16 @@ enum Workload {
     }
 
     /// An 8-byte store and an 8-byte load per iteration (4 instructions), MMU off, to
-    /// `address`; `observed` makes the window shared memory the model serves.
+    /// `address`; `observed` makes the window shared memory the model serves. The window is a
+    /// passthrough device's registers, which no agent caches: every access goes through the
+    /// model, and one value per read keeps one execution (the cost of an access, not of
+    /// branching; a cacheable alias makes each guest read a branch: see Benchmarks/README.md).
     static func memory(iterations: Int, address: UInt64, observed: Bool) -> (source: String, manifest: String) {
         let window = observed ? """
 
             [[observed]]
             name = "window"
-            kind = "ram"
+            kind = "device"
             base = \(hex(window))
             size = 0x1000
 

@@ -159,6 +159,8 @@ extension LineState {
     /// The state after `step`, or nil when the step does not apply (nothing to evict, or the
     /// line may not be cached at all).
     public func after(_ step: SpontaneousStep, cacheable: Bool, line: UInt64, log: LineLog) -> LineState? {
+        // No copy to move and none allowed in: nothing applies (checked before any copy).
+        if inner == nil && outer == nil && !cacheable { return nil }
         var state = self
         switch step {
         case .evictInnerToOuter, .cleanInnerToOuter:

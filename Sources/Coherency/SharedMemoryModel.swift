@@ -53,6 +53,13 @@ public struct SharedMemoryModel {
 
     public var isReplay: Bool { replay != nil }
 
+    /// `body` on the line's model in place (made on first touch): a copy would copy its
+    /// growing arrays on every event.
+    private mutating func withModel<R>(_ line: UInt64, _ body: (inout LineModel) -> R) -> R {
+        if lines[line] == nil { _ = model(line) }
+        return body(&lines[line]!)
+    }
+
     /// The line's model, made on first touch.
     private mutating func model(_ line: UInt64) -> LineModel {
         if let model = lines[line] { return model }
@@ -87,39 +94,41 @@ public struct SharedMemoryModel {
     /// states differ on it (the guest), or every state kept and the first value returned (the
     /// host, whose next actions do not depend on what it read).
     public mutating func read(_ access: LineAccess, address: UInt64, count: Int, by observer: Observer,
-                              label: String, chooser: ValueChooser?) -> [UInt8] {
+                              label: @autoclosure () -> String, chooser: ValueChooser?) -> [UInt8] {
         var result = [UInt8](repeating: 0, count: count)
+        let (log, memo) = (self.log, self.memo)
         for part in Self.parts(address, count: count) {
-            var line = model(part.line)
-            let before = isReplay ? line.someState : nil
-            let bytes: [UInt8]
-            if let chooser {
+            let before = isReplay ? lines[part.line]?.someState ?? model(part.line).someState : nil
+            let bytes: [UInt8] = withModel(part.line) { line in
+                guard let chooser else { return line.hostRead(access, range: part.range, by: observer, log: log, memo: memo) }
                 let values = line.read(access, range: part.range, by: observer, log: log)
                 let index = values.count > 1 ? chooser.choose(among: values.count) : 0
                 line.keep(index)
-                bytes = values[index]
-            } else {
-                bytes = line.hostRead(access, range: part.range, by: observer, log: log, memo: memo)
+                return values[index]
             }
             result.replaceSubrange(part.offset..<part.offset + part.range.count, with: bytes)
-            lines[part.line] = line
-            note(label + " read \(part.range.count) byte(s) at \(hex(part.line + UInt64(part.range.lowerBound)))",
-                 line: line, before: before)
+            if let before {
+                note(label() + " read \(part.range.count) byte(s) at \(hex(part.line + UInt64(part.range.lowerBound)))",
+                     line: lines[part.line]!, before: before)
+            }
         }
         return result
     }
 
     /// A write of `bytes` at `address` by `observer` (one write: one version).
     public mutating func write(_ access: LineAccess, address: UInt64, bytes: [UInt8], by observer: Observer,
-                               label: String) {
+                               label: @autoclosure () -> String) {
         let version = log.record(observer, start: address, bytes: bytes)
+        let (log, memo) = (self.log, self.memo)
         for part in Self.parts(address, count: bytes.count) {
-            var line = model(part.line)
-            let before = isReplay ? line.someState : nil
-            line.write(access, range: part.range, version: version, log: log, writer: observer.observer, memo: memo)
-            lines[part.line] = line
-            note(label + " write \(part.range.count) byte(s) at \(hex(part.line + UInt64(part.range.lowerBound)))",
-                 line: line, before: before)
+            let before = isReplay ? model(part.line).someState : nil
+            withModel(part.line) { line in
+                line.write(access, range: part.range, version: version, log: log, writer: observer.observer, memo: memo)
+            }
+            if let before {
+                note(label() + " write \(part.range.count) byte(s) at \(hex(part.line + UInt64(part.range.lowerBound)))",
+                     line: lines[part.line]!, before: before)
+            }
         }
     }
 
@@ -147,11 +156,10 @@ public struct SharedMemoryModel {
     }
 
     private mutating func maintain(_ operation: LineMaintenance, line address: UInt64, label: String) {
-        var line = model(address)
-        let before = isReplay ? line.someState : nil
-        line.maintain(operation, log: log, memo: memo)
-        lines[address] = line
-        note(label, line: line, before: before)
+        let before = isReplay ? model(address).someState : nil
+        let (log, memo) = (self.log, self.memo)
+        withModel(address) { $0.maintain(operation, log: log, memo: memo) }
+        if let before { note(label, line: lines[address]!, before: before) }
     }
 
     /// The byte at `address` as memory holds it in the first state (for bytes the emulator

@@ -14,13 +14,24 @@ public struct StateSet: Sendable {
 
     public var count: Int { states.count }
 
-    public func contains(_ state: LineState) -> Bool { index[state] != nil }
+    /// Below this many states a set is searched linearly (no hashing, no table to allocate:
+    /// most lines have a handful of states).
+    static let linearLimit = 12
+
+    public func contains(_ state: LineState) -> Bool {
+        states.count <= Self.linearLimit ? states.contains(state) : index[state] != nil
+    }
 
     /// Adds `state` unless present (the first witness found is kept); true when added.
     @discardableResult
     public mutating func insert(_ state: LineState, witness: Witness?) -> Bool {
-        guard index[state] == nil else { return false }
-        index[state] = states.count
+        if states.count < Self.linearLimit {
+            guard !states.contains(state) else { return false }
+        } else {
+            if index.isEmpty { for (position, known) in states.enumerated() { index[known] = position } }
+            guard index[state] == nil else { return false }
+            index[state] = states.count
+        }
         states.append(state)
         witnesses.append(witness)
         return true

@@ -26,6 +26,7 @@ final class GuestExecution {
     var invalidAccess: InvalidMemoryAccess?
     var sync = SyncLog()
     var ending: RunEnding?
+    private var sites: [UInt64: String] = [:]
     /// TVM and TRVM as the C filters were last set for (-1: not yet).
     private var filtersKey = -1
     /// The guest's stage 1, page by page (for shared memory and cache maintenance by VA).
@@ -92,7 +93,13 @@ final class GuestExecution {
         return ending.fault?.kind.rawValue ?? ending.status.rawValue
     }
 
-    func site(_ pc: UInt64) -> String { loaded.image.symbolize(pc) }
+    /// `symbol+offset` of a guest PC (each PC symbolized once: an access loop asks every time).
+    func site(_ pc: UInt64) -> String {
+        if let known = sites[pc] { return known }
+        let site = loaded.image.symbolize(pc)
+        sites[pc] = site
+        return site
+    }
 
     // MARK: hooks (all installed before the first run: Unicorn compiles them into blocks)
 

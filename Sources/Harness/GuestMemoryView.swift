@@ -21,13 +21,28 @@ struct PendingAccess {
     /// The bytes a write stores, lowest address first.
     let writeBytes: [UInt8]
     var performed = false
-    var bytes: [UInt64: UInt8] = [:]
+    /// The bytes the access moved, by PA (at most 16, in at most two pages: searched linearly).
+    var bytes = PhysicalBytes()
 
     init(_ event: MemoryAccessEvent) {
         virtualAddress = event.virtualAddress
         size = event.size
         isWrite = event.isWrite
         writeBytes = (0..<event.size).map { UInt8(truncatingIfNeeded: event.value >> (8 * UInt64($0))) }
+    }
+}
+
+/// A few bytes by physical address, runs kept as (first PA, bytes).
+struct PhysicalBytes {
+    private var runs: [(base: UInt64, bytes: [UInt8])] = []
+
+    mutating func store(_ bytes: [UInt8], at pa: UInt64) { runs.append((pa, bytes)) }
+
+    subscript(pa: UInt64) -> UInt8? {
+        for run in runs.reversed() where pa >= run.base && pa - run.base < UInt64(run.bytes.count) {
+            return run.bytes[Int(pa - run.base)]
+        }
+        return nil
     }
 }
 

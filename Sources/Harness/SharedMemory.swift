@@ -77,16 +77,18 @@ final class SharedMemory {
             let lineAccess = attributes.resolve(part, region: region, policy: context.policy, site: context.site,
                                                 registersWritten: context.registersWritten)
             mapAtStage2(part.physicalAddress, policy: context.policy, cachesOn: context.cachesOn)
-            let label = "guest at \(context.site) (\(attributes.lastType?.rawValue ?? "?"))"
+            let type = attributes.lastType?.rawValue ?? "?"
+            // Made only when a replay traces it.
+            let label = { "guest at \(context.site) (\(type))" }
             let range = part.offset..<part.offset + part.count
             if access.isWrite {
                 let bytes = Array(access.writeBytes[range])
-                model.write(lineAccess, address: part.physicalAddress, bytes: bytes, by: .guest(site: context.site), label: label)
-                for (index, byte) in bytes.enumerated() { access.bytes[part.physicalAddress + UInt64(index)] = byte }
+                model.write(lineAccess, address: part.physicalAddress, bytes: bytes, by: .guest(site: context.site), label: label())
+                access.bytes.store(bytes, at: part.physicalAddress)
             } else {
                 let bytes = model.read(lineAccess, address: part.physicalAddress, count: part.count,
-                                       by: .guest(site: context.site), label: label, chooser: chooser)
-                for (index, byte) in bytes.enumerated() { access.bytes[part.physicalAddress + UInt64(index)] = byte }
+                                       by: .guest(site: context.site), label: label(), chooser: chooser)
+                access.bytes.store(bytes, at: part.physicalAddress)
             }
         }
         return .served
