@@ -120,8 +120,8 @@ extension TOMLParser {
 
     // MARK: Booleans and numbers
 
-    /// A value written without quotes: a boolean, an integer or a float.
-    mutating func parseBareValue() throws(FormatError) -> TOMLValue {
+    /// A value written without quotes: a boolean, an integer or a float; `path` names it.
+    mutating func parseBareValue(path: String) throws(FormatError) -> TOMLValue {
         let mark = self.mark
         let start = position
         while let byte = current, TOMLKey.isBare(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".") {
@@ -131,6 +131,10 @@ extension TOMLParser {
         switch token {
         case "true": return .bool(true)
         case "false": return .bool(false)
+        case "inf", "+inf", "-inf", "nan", "+nan", "-nan":
+            // Valid TOML 1.0 (Float), but no field has a use for them: a documented departure.
+            throw FormatError(file: file, line: mark.line, column: column(of: mark), field: path,
+                              message: "field '\(path)': expected a finite number, found '\(token)' (inf and nan are not supported)")
         default: break
         }
         if let first = token.utf8.first,
@@ -140,6 +144,7 @@ extension TOMLParser {
         switch TOMLNumber.parse(token) {
         case .valid(let value): return value
         case .outOfRange: throw error("integer '\(token)' does not fit in 64 bits", at: mark)
+        case .infinite: throw error("float '\(token)' does not fit in 64 bits (it rounds to inf)", at: mark)
         case .invalid: throw error("invalid number '\(token)'", at: mark)
         }
     }
@@ -149,6 +154,8 @@ enum TOMLNumber {
     enum Parsed {
         case valid(TOMLValue)
         case outOfRange
+        /// A float beyond binary64's range: TOML 1.0 would round it to inf, which we reject.
+        case infinite
         case invalid
     }
 
@@ -193,7 +200,8 @@ enum TOMLNumber {
             guard let digits = digitsWithoutUnderscores(exponent, radix: 10) else { return .invalid }
             literal += "e" + sign + digits
         }
-        guard let value = Double(literal), value.isFinite else { return .invalid }
+        guard let value = Double(literal) else { return .invalid }
+        guard value.isFinite else { return .infinite }
         return .valid(.float(value))
     }
 
