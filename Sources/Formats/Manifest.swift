@@ -130,6 +130,12 @@ extension Manifest {
         try self.init(try TOMLTable(parsing: text, file: file))
     }
 
+    /// From a file's bytes, as `init(contentsOf:displayPath:)` reads them (malformed UTF-8 is
+    /// an error at its line).
+    init(utf8 bytes: [UInt8], file: String) throws(FormatError) {
+        try self.init(try TOMLTable(utf8: bytes, file: file))
+    }
+
     init(_ root: TOMLTable) throws(FormatError) {
         try root.rejectUnknownKeys(allowed: ["description", "image", "run", "memory", "virtual_window", "observed",
                                              "dma", "host", "expect", "migrate"])

@@ -133,8 +133,7 @@ extension TOMLParser {
         case "false": return .bool(false)
         case "inf", "+inf", "-inf", "nan", "+nan", "-nan":
             // Valid TOML 1.0 (Float), but no field has a use for them: a documented departure.
-            throw FormatError(file: file, line: mark.line, column: column(of: mark), field: path,
-                              message: "field '\(path)': expected a finite number, found '\(token)' (inf and nan are not supported)")
+            throw valueError(path, "inf and nan are not supported, found '\(token)'", at: mark)
         default: break
         }
         if let first = token.utf8.first,
@@ -143,10 +142,27 @@ extension TOMLParser {
         }
         switch TOMLNumber.parse(token) {
         case .valid(let value): return value
-        case .outOfRange: throw error("integer '\(token)' does not fit in 64 bits", at: mark)
-        case .infinite: throw error("float '\(token)' does not fit in 64 bits (it rounds to inf)", at: mark)
-        case .invalid: throw error("invalid number '\(token)'", at: mark)
+        case .outOfRange: throw valueError(path, "integer '\(token)' does not fit in 64 bits", at: mark)
+        case .infinite: throw valueError(path, "float '\(token)' does not fit in 64 bits (it rounds to inf)", at: mark)
+        case .invalid:
+            // TOML 1.0 (Offset Date-Time ... Local Time): valid, but a documented departure.
+            if isDateOrTime(token) { throw valueError(path, "dates and times are not supported, found '\(token)'", at: mark) }
+            throw error("invalid number '\(token)'", at: mark)
         }
+    }
+
+    /// `1979-05-27...` (a date, maybe with a time) or `07:32...` (a time): four digits and a
+    /// dash, or two digits followed by a colon.
+    func isDateOrTime(_ token: String) -> Bool {
+        let bytes = Array(token.utf8), isDigit = { (byte: UInt8) in (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+        if bytes.count >= 5 && bytes[0..<4].allSatisfy(isDigit) && bytes[4] == UInt8(ascii: "-") { return true }
+        return bytes.count == 2 && bytes.allSatisfy(isDigit) && current == UInt8(ascii: ":")
+    }
+
+    /// An error about a value that has a field path (a number out of range, an unsupported
+    /// form): named as type errors are, at the value's line and column.
+    func valueError(_ path: String, _ message: String, at mark: Mark) -> FormatError {
+        FormatError(file: file, line: mark.line, column: column(of: mark), field: path, message: "field '\(path)': \(message)")
     }
 }
 
