@@ -1,7 +1,8 @@
 // The TOML subset that snippet manifests use, with the line of every value kept so that
 // a bad manifest is reported as `file:line: field 'memory[1].size': ...`, never as a crash.
 // Beyond TOML 1.0: integers up to UInt64.max (addresses). Not supported: dates and times,
-// inf and nan. Inline tables stay on one line, as TOML 1.0 requires.
+// inf and nan (and floats that round to inf). Inline tables stay on one line, as TOML 1.0
+// requires. README, "The TOML subset", lists the departures; a test holds them against tomllib.
 
 /// A TOML value. Integers have two cases: `.integer` holds every value in `Int64`'s range and
 /// `.unsignedInteger` only values above `Int64.max` (addresses such as 0xffff_0000_0000_0000).

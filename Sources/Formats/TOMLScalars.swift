@@ -194,7 +194,8 @@ enum TOMLNumber {
     }
 
     private static func integer(_ magnitude: UInt64, negative: Bool) -> TOMLValue {
-        if negative { return .integer(Int64(truncatingIfNeeded: 0 &- magnitude)) }
+        // The caller checked magnitude <= 2^63; -2^63 alone has no positive Int64 counterpart.
+        if negative { return .integer(magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)) }
         return magnitude <= UInt64(Int64.max) ? .integer(Int64(magnitude)) : .unsignedInteger(magnitude)
     }
 
