@@ -14,6 +14,10 @@ extension CostModel {
         try model(in: TOMLTable(parsing: text, file: file), file: file)
     }
 
+    /// What a cost parameter may be: a world switch is thousands of cycles, so 10^9 (about a
+    /// second at 1 GHz) is far above any real cost yet keeps every product finite.
+    public static let cycleRange: ClosedRange<Double> = 0...1_000_000_000
+
     static func model(in root: TOMLTable, file: String) throws(FormatError) -> CostModel {
         try root.rejectUnknownKeys(allowed: ["cost"])
         let table = try root.table("cost")
@@ -29,10 +33,14 @@ extension CostModel {
             let cycles: Double
             switch item.value {
             case .integer(let value): cycles = Double(value)
+            case .unsignedInteger(let value): cycles = Double(value)
             case .float(let value): cycles = value
             default: throw table.fieldError(key, "expected a number of cycles")
             }
-            guard cycles >= 0, cycles.isFinite else { throw table.fieldError(key, "must be a non-negative number") }
+            // Finite, non-negative and bounded, so the model's sums and products stay finite.
+            guard Self.cycleRange.contains(cycles) else {
+                throw table.fieldError(key, "expected a number of cycles from 0 to \(Int(Self.cycleRange.upperBound)), found \(item.value.summary)")
+            }
             model[keyPath: path] = Parameter(cycles, source: "\(file):\(item.line)")
         }
         return model

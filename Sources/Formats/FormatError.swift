@@ -5,7 +5,7 @@ import Foundation
 /// boundaries, so a caller can point at the file, the line and the field, not only print it.
 public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
     public let file: String
-    /// nil when the error is about the whole file (it cannot be read, it is not UTF-8 ...).
+    /// nil when the error is about the whole file (it cannot be read).
     public let line: Int?
     /// Only for syntax errors, which point into the text.
     public let column: Int?
@@ -51,10 +51,7 @@ extension TOMLTable {
         } catch {
             throw FormatError(file: displayPath, line: nil, message: "cannot read: \(Self.reason(error))")
         }
-        guard let text = String(validatingUTF8CString: data) else {
-            throw FormatError(file: displayPath, line: nil, message: "not UTF-8 text")
-        }
-        try self.init(parsing: text, file: displayPath)
+        try self.init(utf8: [UInt8](data), file: displayPath)
     }
 
     /// The system's reason without Foundation's wrapping ("The file couldn't be opened ...").
@@ -65,13 +62,5 @@ extension TOMLTable {
             return message.lowercased()
         }
         return nsError.localizedDescription
-    }
-}
-
-extension String {
-    /// The text of `data` if it is valid UTF-8 (String(decoding:) would silently repair it).
-    init?(validatingUTF8CString data: Data) {
-        guard let text = String(data: data, encoding: .utf8) else { return nil }
-        self = text
     }
 }

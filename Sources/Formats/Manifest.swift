@@ -10,9 +10,12 @@ public struct Manifest: Sendable, Equatable {
         public var name: String
         public var base: UInt64
         public var size: UInt64
+        /// Never overflows for a parsed manifest: base + size is checked when it is read.
         public var end: UInt64 { base + size }
+        /// Whether `length` bytes from `address` lie in the region; by subtraction, so an
+        /// address near 2^64 cannot overflow.
         public func contains(_ address: UInt64, length: UInt64 = 1) -> Bool {
-            address >= base && address + length <= end
+            address >= base && length <= size && address - base <= size - length
         }
     }
 
@@ -93,6 +96,28 @@ public struct Manifest: Sendable, Equatable {
     public static let defaultBudget = 1_000_000
     public static let defaultScheduleCap = 4096
     public static let defaultTimeoutMilliseconds = 30_000
+
+    /// The range of every numeric field (README, "Input limits"). Values outside are errors
+    /// naming the file, line, field and range, so no conversion or sum of them can trap.
+    public enum Limits {
+        public static let budget: ClosedRange<UInt64> = 1...1_000_000_000_000
+        public static let scheduleCap: ClosedRange<UInt64> = 1...1_000_000
+        /// 24 hours.
+        public static let timeoutMilliseconds: ClosedRange<UInt64> = 1...86_400_000
+        /// 2^48: the largest output address with the 4 KB granule without FEAT_LPA2 (Arm ARM,
+        /// ID_AA64MMFR0_EL1.PARange 0b0101), the walker's bound too. Guest RAM, observed
+        /// regions, .text and the initial SP (the MMU is off at entry: VA = PA) lie below it.
+        public static let physicalAddressLimit: UInt64 = 1 << PhysicalAddressSize.bits48.bits
+        /// With 48-bit VAs (TCR_EL1.TnSZ >= 16, no FEAT_LVA) TTBR0_EL1 translates
+        /// [0, 2^48) and TTBR1_EL1 [0xffff_0000_0000_0000, 2^64); other VAs always fault.
+        public static let upperVirtualRangeStart: UInt64 = 0xFFFF_0000_0000_0000
+        /// Unicorn maps whole 4 KB pages (uc_mem_map rejects anything else).
+        public static let pageSize: UInt64 = 4096
+        /// `hvc #imm16`: #0 ends the run, #1 to #65535 are sync points.
+        public static let syncPoint: ClosedRange<UInt64> = 1...0xFFFF
+        /// One [[host]] access: its bytes are materialised at once, so they are bounded (1 MiB).
+        public static let hostAccessSize: ClosedRange<UInt64> = 1...0x10_0000
+    }
 }
 
 extension Manifest {
@@ -105,6 +130,12 @@ extension Manifest {
         try self.init(try TOMLTable(parsing: text, file: file))
     }
 
+    /// From a file's bytes, as `init(contentsOf:displayPath:)` reads them (malformed UTF-8 is
+    /// an error at its line).
+    init(utf8 bytes: [UInt8], file: String) throws(FormatError) {
+        try self.init(try TOMLTable(utf8: bytes, file: file))
+    }
+
     init(_ root: TOMLTable) throws(FormatError) {
         try root.rejectUnknownKeys(allowed: ["description", "image", "run", "memory", "virtual_window", "observed",
                                              "dma", "host", "expect", "migrate"])
@@ -112,18 +143,40 @@ extension Manifest {
         let image = try root.table("image")
         try image.rejectUnknownKeys(allowed: ["text", "entry"])
         textAddress = try image.uint64("text")
+        if textAddress >= Limits.physicalAddressLimit {
+            throw image.fieldError("text", "\(hex(textAddress)) is not below \(Self.physicalLimitText)")
+        }
+        // A64 instructions are 32-bit words; a misaligned PC is a PC alignment fault (Arm ARM).
+        if textAddress % 4 != 0 { throw image.fieldError("text", "\(hex(textAddress)) is not 4-byte aligned") }
         entry = try image.optional("entry") ?? "_start"
+        // The name is pasted into a linker script (ENTRY(...)): only a plain symbol is safe there.
+        if !Self.isPlainSymbol(entry) {
+            throw image.fieldError("entry", "\(entry.debugDescription) is not a plain assembler symbol "
+                + "(a letter, '_', '.' or '$', then letters, digits, '_', '.' or '$')")
+        }
         entryField = FieldLocation(file: image.file, line: image["entry"]?.line ?? image.line,
                                    field: image.fieldPath("entry"))
         let run = try root.optional("run", as: TOMLTable.self)
         try run?.rejectUnknownKeys(allowed: ["budget", "timeout_ms", "stack", "schedule_cap"])
-        scheduleCap = Int(try run?.optional("schedule_cap", as: UInt64.self) ?? UInt64(Self.defaultScheduleCap))
-        budget = Int(try run?.optional("budget", as: UInt64.self) ?? UInt64(Self.defaultBudget))
-        if let run, budget == 0 { throw run.fieldError("budget", "must be at least 1 instruction") }
-        timeoutMilliseconds = Int(try run?.optional("timeout_ms", as: UInt64.self) ?? UInt64(Self.defaultTimeoutMilliseconds))
+        scheduleCap = Int(try run?.optional("schedule_cap", in: Limits.scheduleCap, "a number of schedules")
+            ?? UInt64(Self.defaultScheduleCap))
+        budget = Int(try run?.optional("budget", in: Limits.budget, "a number of instructions")
+            ?? UInt64(Self.defaultBudget))
+        timeoutMilliseconds = Int(try run?.optional("timeout_ms", in: Limits.timeoutMilliseconds, "a number of milliseconds")
+            ?? UInt64(Self.defaultTimeoutMilliseconds))
         stack = try run?.optional("stack")
-        (memory, virtualWindows) = try Self.memory(root)
-        let observed = try Self.observed(root, notOverlapping: memory + virtualWindows), dma = try Self.dma(root)
+        if let run, let stack {
+            // The top of the stack may be the end of RAM (exclusive), so 2^48 itself is allowed.
+            if stack > Limits.physicalAddressLimit {
+                throw run.fieldError("stack", "\(hex(stack)) is above \(Self.physicalLimitText)")
+            }
+            // SP alignment checking (Arm ARM, SCTLR_EL1.SA): SP-based accesses need 16 bytes.
+            if stack % 16 != 0 { throw run.fieldError("stack", "\(hex(stack)) is not 16-byte aligned") }
+        }
+        var names = RegionNames()
+        (memory, virtualWindows) = try Self.memory(root, names: &names)
+        let observed = try Self.observed(root, notOverlapping: memory + virtualWindows, names: &names)
+        let dma = try Self.dma(root)
         var host: [HostAction] = []
         for table in try root.arrayOfTables("host") {
             host.append(try Self.hostAction(table, observed: observed, dma: dma))
@@ -140,24 +193,54 @@ extension Manifest {
         }
     }
 
-    private static func memory(_ root: TOMLTable) throws(FormatError) -> ([MemoryRegion], [MemoryRegion]) {
+    static let physicalLimitText = "\(hex(Limits.physicalAddressLimit)) (2^48, the emulated CPU's physical address size)"
+
+    /// `[A-Za-z_.$][A-Za-z0-9_.$]*`: a symbol the assembler and the linker script take as it is.
+    static func isPlainSymbol(_ name: String) -> Bool {
+        func isStart(_ byte: UInt8) -> Bool {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "$"): true
+            default: false
+            }
+        }
+        guard let first = name.utf8.first, isStart(first) else { return false }
+        return name.utf8.dropFirst().allSatisfy { isStart($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
+
+    /// Region names seen so far, in every kind of region: conditions and [[host]] actions name
+    /// regions, so one name must mean one region.
+    struct RegionNames {
+        var seen: [String: (table: String, line: Int)] = [:]
+
+        mutating func claim(_ name: String, in table: TOMLTable) throws(FormatError) {
+            if let first = seen[name] {
+                throw table.fieldError("name", "\(name.debugDescription) is already the name of \(first.table) at line \(first.line)")
+            }
+            seen[name] = (table.path, table["name"]?.line ?? table.line)
+        }
+    }
+
+    private static func memory(_ root: TOMLTable, names: inout RegionNames) throws(FormatError) -> ([MemoryRegion], [MemoryRegion]) {
         var memory: [MemoryRegion] = [], windows: [MemoryRegion] = []
         let regions = try root.arrayOfTables("memory")
         if regions.isEmpty { throw root.fieldError("memory", "at least one [[memory]] region is needed") }
         for table in regions {
-            memory.append(try region(table, notOverlapping: memory))
+            memory.append(try region(table, notOverlapping: memory, names: &names, space: .physical))
         }
         for table in try root.arrayOfTables("virtual_window") {
-            windows.append(try region(table, notOverlapping: memory + windows))
+            windows.append(try region(table, notOverlapping: memory + windows, names: &names, space: .virtual))
         }
         return (memory, windows)
     }
 
-    private static func observed(_ root: TOMLTable, notOverlapping others: [MemoryRegion]) throws(FormatError) -> [ObservedRegion] {
+    private static func observed(_ root: TOMLTable, notOverlapping others: [MemoryRegion],
+                                 names: inout RegionNames) throws(FormatError) -> [ObservedRegion] {
         var observed: [ObservedRegion] = []
         for table in try root.arrayOfTables("observed") {
             let region = try region(table, notOverlapping: others
-                + observed.map { MemoryRegion(name: $0.name, base: $0.base, size: $0.size) }, extraKeys: ["kind", "init"])
+                + observed.map { MemoryRegion(name: $0.name, base: $0.base, size: $0.size) }, names: &names,
+                space: .physical, extraKeys: ["kind", "init"])
             let kindName = try table.string("kind")
             guard let kind = RegionKind(rawValue: kindName) else {
                 throw table.fieldError("kind", "'\(kindName)' is not one of \(RegionKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -186,7 +269,7 @@ extension Manifest {
     private static func migration(_ table: TOMLTable) throws(FormatError) -> Migration {
         try table.rejectUnknownKeys(allowed: ["at", "to"])
         let at = try table.uint64("at")
-        if at == 0 || at > 0xFFFF { throw table.fieldError("at", "a sync point is hvc #1 to #65535") }
+        if !Limits.syncPoint.contains(at) { throw table.fieldError("at", "a sync point is hvc #1 to #65535") }
         let to = try table.string("to")
         guard to == "fwb" || to == "non-fwb" else { throw table.fieldError("to", "'\(to)' is not fwb or non-fwb") }
         return Migration(at: Int(at), toFWB: to == "fwb")
@@ -220,7 +303,7 @@ extension Manifest {
     private static func hostAction(_ table: TOMLTable, observed: [ObservedRegion], dma: [DMAMaster]) throws(FormatError) -> HostAction {
         try table.rejectUnknownKeys(allowed: ["at", "observer", "action", "region", "offset", "size", "value", "label"])
         let at = try table.uint64("at")
-        if at == 0 || at > 0xFFFF { throw table.fieldError("at", "a sync point is hvc #1 to #65535") }
+        if !Limits.syncPoint.contains(at) { throw table.fieldError("at", "a sync point is hvc #1 to #65535") }
         let observer = try table.string("observer")
         if observer != "vmm" && !dma.contains(where: { $0.name == observer }) {
             throw table.fieldError("observer", "'\(observer)' is neither 'vmm' nor a [[dma]] master")
@@ -234,8 +317,8 @@ extension Manifest {
             throw table.fieldError("region", "no [[observed]] region is named '\(regionName)'")
         }
         let offset = try table.optional("offset", as: UInt64.self) ?? 0
-        let size = try table.optional("size", as: UInt64.self) ?? 8
-        if size == 0 || offset >= region.size || size > region.size - offset {
+        let size = try table.optional("size", in: Limits.hostAccessSize, "a number of bytes") ?? 8
+        if offset >= region.size || size > region.size - offset {
             throw table.fieldError("size", "offset \(hex(offset)) + size \(hex(size)) does not fit region '\(regionName)' (\(hex(region.size)) bytes)")
         }
         let value = try table.optional("value", as: UInt64.self)
@@ -245,18 +328,38 @@ extension Manifest {
                           size: size, value: value ?? 0, label: label)
     }
 
-    private static func region(_ table: TOMLTable, notOverlapping others: [MemoryRegion],
-                               extraKeys: Set<String> = []) throws(FormatError) -> MemoryRegion {
+    /// Whether a region holds physical addresses ([[memory]], [[observed]]) or virtual ones.
+    enum AddressSpace { case physical, virtual }
+
+    private static func region(_ table: TOMLTable, notOverlapping others: [MemoryRegion], names: inout RegionNames,
+                               space: AddressSpace, extraKeys: Set<String> = []) throws(FormatError) -> MemoryRegion {
         try table.rejectUnknownKeys(allowed: Set(["name", "base", "size"]).union(extraKeys))
-        let region = MemoryRegion(name: try table.string("name"), base: try table.uint64("base"),
-                                  size: try table.uint64("size"))
+        let name = try table.string("name")
+        try names.claim(name, in: table)
+        let region = MemoryRegion(name: name, base: try table.uint64("base"), size: try table.uint64("size"))
         // Unicorn maps whole 4 KB pages (uc_mem_map rejects anything else).
-        if region.base % 4096 != 0 { throw table.fieldError("base", "\(hex(region.base)) is not 4 KB aligned") }
-        if region.size == 0 || region.size % 4096 != 0 {
+        if region.base % Limits.pageSize != 0 { throw table.fieldError("base", "\(hex(region.base)) is not 4 KB aligned") }
+        if region.size == 0 || region.size % Limits.pageSize != 0 {
             throw table.fieldError("size", "\(hex(region.size)) is not a non-zero multiple of 4 KB")
         }
-        if region.base > UInt64.max - region.size {
+        let (end, overflow) = region.base.addingReportingOverflow(region.size)
+        if overflow {
             throw table.fieldError("size", "\(hex(region.size)) runs past the top of the address space")
+        }
+        switch space {
+        case .physical:
+            if region.base >= Limits.physicalAddressLimit {
+                throw table.fieldError("base", "\(hex(region.base)) is not below \(physicalLimitText)")
+            }
+            if end > Limits.physicalAddressLimit {
+                throw table.fieldError("size", "\(hex(region.base)) + \(hex(region.size)) runs past \(physicalLimitText)")
+            }
+        case .virtual:
+            if end > Limits.physicalAddressLimit && region.base < Limits.upperVirtualRangeStart {
+                throw table.fieldError("base", "\(hex(region.base)) + \(hex(region.size)) is neither below "
+                    + "\(hex(Limits.physicalAddressLimit)) (TTBR0_EL1) nor at or above \(hex(Limits.upperVirtualRangeStart)) "
+                    + "(TTBR1_EL1), the ranges of 48-bit virtual addresses")
+            }
         }
         if let other = others.first(where: { $0.base < region.end && region.base < $0.end }) {
             throw table.fieldError("base", "region '\(region.name)' overlaps region '\(other.name)'")

@@ -1,7 +1,8 @@
 // The TOML subset that snippet manifests use, with the line of every value kept so that
 // a bad manifest is reported as `file:line: field 'memory[1].size': ...`, never as a crash.
 // Beyond TOML 1.0: integers up to UInt64.max (addresses). Not supported: dates and times,
-// inf and nan. Inline tables stay on one line, as TOML 1.0 requires.
+// inf and nan (and floats that round to inf). Inline tables stay on one line, as TOML 1.0
+// requires. README, "The TOML subset", lists the departures; a test holds them against tomllib.
 
 /// A TOML value. Integers have two cases: `.integer` holds every value in `Int64`'s range and
 /// `.unsignedInteger` only values above `Int64.max` (addresses such as 0xffff_0000_0000_0000).
@@ -38,6 +39,20 @@ public struct TOMLTable: Sendable, Equatable {
     /// Parses a whole document; `file` is only used to name the file in errors.
     public init(parsing text: String, file: String) throws(FormatError) {
         var parser = TOMLParser(file: file, text: text)
+        self = try parser.parseDocument()
+    }
+
+    /// Parses a document read as bytes. TOML 1.0 (Spec): a document must be valid UTF-8, so
+    /// the first malformed byte is an error at its line and column.
+    init(utf8 bytes: [UInt8], file: String) throws(FormatError) {
+        if let offset = UTF8Check.firstMalformedByte(in: bytes) {
+            let lineStart = bytes[..<offset].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+            let line = 1 + bytes[..<offset].reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            let mark = TOMLParser.Mark(line: line, lineStart: lineStart, position: offset)
+            throw FormatError(file: file, line: line, column: TOMLParser.column(of: mark, in: bytes),
+                              message: "not UTF-8 text (byte 0x\(String(bytes[offset], radix: 16)) does not begin a valid UTF-8 sequence)")
+        }
+        var parser = TOMLParser(file: file, bytes: bytes)
         self = try parser.parseDocument()
     }
 
@@ -139,6 +154,25 @@ extension TOMLTable {
     public func uint64(_ key: String) throws(FormatError) -> UInt64 { try required(key) }
     public func table(_ key: String) throws(FormatError) -> TOMLTable { try required(key) }
 
+    /// The integer at `key`, or nil when the key is absent; a value outside `range` (negative
+    /// ones included) is an error naming the range, e.g. "expected `what` from 1 to 10, found
+    /// integer 0". Every numeric manifest field has such a range, so no later arithmetic or
+    /// conversion to `Int` can overflow.
+    public func optional(_ key: String, in range: ClosedRange<UInt64>, _ what: String) throws(FormatError) -> UInt64? {
+        guard let item = items[key] else { return nil }
+        let value: UInt64?
+        switch item.value {
+        case .integer(let integer): value = integer >= 0 ? UInt64(integer) : nil
+        case .unsignedInteger(let integer): value = integer
+        default: throw mismatch(TOMLMismatch(expected: "an integer"), item, path: fieldPath(key))
+        }
+        guard let value, range.contains(value) else {
+            throw mismatch(TOMLMismatch(expected: "\(what) from \(range.lowerBound) to \(range.upperBound)"), item,
+                           path: fieldPath(key))
+        }
+        return value
+    }
+
     /// The elements of the array at `key`, each checked and named `key[i]` in errors.
     /// An absent key is an empty list: lists such as `[[memory]]` sections are naturally optional.
     public func array<T: TOMLConvertible>(_ key: String, of type: T.Type = T.self) throws(FormatError) -> [T] {
@@ -225,3 +259,37 @@ enum TOMLKey {
     }
 }
 
+
+/// UTF-8 well-formedness as the Unicode Standard defines it (chapter 3, table 3-7, "Well-Formed
+/// UTF-8 Byte Sequences"): no overlong forms, no surrogates, nothing above U+10FFFF.
+enum UTF8Check {
+    /// The offset of the first byte that does not begin a well-formed sequence, or nil.
+    static func firstMalformedByte(in bytes: [UInt8]) -> Int? {
+        var index = 0
+        while index < bytes.count {
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            // The number of continuation bytes and the range allowed for the first of them.
+            let count: Int, second: ClosedRange<UInt8>
+            switch lead {
+            case 0xC2...0xDF: (count, second) = (1, 0x80...0xBF)
+            case 0xE0: (count, second) = (2, 0xA0...0xBF)
+            case 0xE1...0xEC, 0xEE...0xEF: (count, second) = (2, 0x80...0xBF)
+            case 0xED: (count, second) = (2, 0x80...0x9F)
+            case 0xF0: (count, second) = (3, 0x90...0xBF)
+            case 0xF1...0xF3: (count, second) = (3, 0x80...0xBF)
+            case 0xF4: (count, second) = (3, 0x80...0x8F)
+            default: return index
+            }
+            guard index + count < bytes.count, second.contains(bytes[index + 1]),
+                  bytes[(index + 2)..<(index + count + 1)].allSatisfy({ $0 & 0xC0 == 0x80 }) else {
+                return index
+            }
+            index += count + 1
+        }
+        return nil
+    }
+}

@@ -15,8 +15,13 @@ struct TOMLParser {
     static let maximumDepth = 64
 
     init(file: String, text: String) {
+        self.init(file: file, bytes: Array(text.utf8))
+    }
+
+    /// `bytes` must be valid UTF-8 (`TOMLTable(parsing:file:)` checks bytes read from a file).
+    init(file: String, bytes: [UInt8]) {
         self.file = file
-        bytes = Array(text.utf8)
+        self.bytes = bytes
     }
 
     /// A point in the text: where a construct began, for errors found after it. The column is
@@ -85,23 +90,32 @@ struct TOMLParser {
         while current == UInt8(ascii: " ") || current == UInt8(ascii: "\t") { advance() }
     }
 
-    mutating func skipComment() {
+    /// A comment up to its line end. TOML 1.0 (Comment): control characters other than tab
+    /// (U+0000-U+0008, U+000A-U+001F, U+007F) are not permitted in comments; LF and CRLF end it.
+    mutating func skipComment() throws(FormatError) {
         guard current == UInt8(ascii: "#") else { return }
-        while let byte = current, byte != UInt8(ascii: "\n"), byte != UInt8(ascii: "\r") { advance() }
+        advance()
+        while let byte = current, byte != UInt8(ascii: "\n") {
+            if byte == UInt8(ascii: "\r") && peek(1) == UInt8(ascii: "\n") { return }
+            if (byte < 0x20 && byte != UInt8(ascii: "\t")) || byte == 0x7F {
+                throw error("control character 0x\(String(byte, radix: 16)) is not allowed in a comment")
+            }
+            advance()
+        }
     }
 
     /// Spaces, comments and newlines, as allowed between array elements.
-    mutating func skipBlank() {
+    mutating func skipBlank() throws(FormatError) {
         while true {
             skipSpaces()
-            skipComment()
+            try skipComment()
             if !consumeNewline() { return }
         }
     }
 
     mutating func expectEndOfLine() throws(FormatError) {
         skipSpaces()
-        skipComment()
+        try skipComment()
         if current != nil && !consumeNewline() { throw error("expected end of line, found \(found)") }
     }
 
@@ -201,7 +215,7 @@ struct TOMLParser {
                 value = .table(try parseInlineTable(path: path))
             }
         case let byte? where TOMLKey.isBare(byte) || byte == UInt8(ascii: "+"):
-            value = try parseBareValue()
+            value = try parseBareValue(path: path)
         default:
             throw error("expected a value, found \(found)")
         }
@@ -216,13 +230,13 @@ struct TOMLParser {
         advance()
         var items: [TOMLItem] = []
         while true {
-            skipBlank()
+            try skipBlank()
             if current == UInt8(ascii: "]") {
                 advance()
                 return items
             }
             items.append(try parseValue(path: "\(path)[\(items.count)]"))
-            skipBlank()
+            try skipBlank()
             switch current {
             case UInt8(ascii: ",")?: advance()
             case UInt8(ascii: "]")?:

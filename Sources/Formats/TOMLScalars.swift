@@ -120,8 +120,8 @@ extension TOMLParser {
 
     // MARK: Booleans and numbers
 
-    /// A value written without quotes: a boolean, an integer or a float.
-    mutating func parseBareValue() throws(FormatError) -> TOMLValue {
+    /// A value written without quotes: a boolean, an integer or a float; `path` names it.
+    mutating func parseBareValue(path: String) throws(FormatError) -> TOMLValue {
         let mark = self.mark
         let start = position
         while let byte = current, TOMLKey.isBare(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".") {
@@ -131,6 +131,9 @@ extension TOMLParser {
         switch token {
         case "true": return .bool(true)
         case "false": return .bool(false)
+        case "inf", "+inf", "-inf", "nan", "+nan", "-nan":
+            // Valid TOML 1.0 (Float), but no field has a use for them: a documented departure.
+            throw valueError(path, "inf and nan are not supported, found '\(token)'", at: mark)
         default: break
         }
         if let first = token.utf8.first,
@@ -139,9 +142,27 @@ extension TOMLParser {
         }
         switch TOMLNumber.parse(token) {
         case .valid(let value): return value
-        case .outOfRange: throw error("integer '\(token)' does not fit in 64 bits", at: mark)
-        case .invalid: throw error("invalid number '\(token)'", at: mark)
+        case .outOfRange: throw valueError(path, "integer '\(token)' does not fit in 64 bits", at: mark)
+        case .infinite: throw valueError(path, "float '\(token)' does not fit in 64 bits (it rounds to inf)", at: mark)
+        case .invalid:
+            // TOML 1.0 (Offset Date-Time ... Local Time): valid, but a documented departure.
+            if isDateOrTime(token) { throw valueError(path, "dates and times are not supported, found '\(token)'", at: mark) }
+            throw error("invalid number '\(token)'", at: mark)
         }
+    }
+
+    /// `1979-05-27...` (a date, maybe with a time) or `07:32...` (a time): four digits and a
+    /// dash, or two digits followed by a colon.
+    func isDateOrTime(_ token: String) -> Bool {
+        let bytes = Array(token.utf8), isDigit = { (byte: UInt8) in (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+        if bytes.count >= 5 && bytes[0..<4].allSatisfy(isDigit) && bytes[4] == UInt8(ascii: "-") { return true }
+        return bytes.count == 2 && bytes.allSatisfy(isDigit) && current == UInt8(ascii: ":")
+    }
+
+    /// An error about a value that has a field path (a number out of range, an unsupported
+    /// form): named as type errors are, at the value's line and column.
+    func valueError(_ path: String, _ message: String, at mark: Mark) -> FormatError {
+        FormatError(file: file, line: mark.line, column: column(of: mark), field: path, message: "field '\(path)': \(message)")
     }
 }
 
@@ -149,6 +170,8 @@ enum TOMLNumber {
     enum Parsed {
         case valid(TOMLValue)
         case outOfRange
+        /// A float beyond binary64's range: TOML 1.0 would round it to inf, which we reject.
+        case infinite
         case invalid
     }
 
@@ -171,7 +194,8 @@ enum TOMLNumber {
     }
 
     private static func integer(_ magnitude: UInt64, negative: Bool) -> TOMLValue {
-        if negative { return .integer(Int64(truncatingIfNeeded: 0 &- magnitude)) }
+        // The caller checked magnitude <= 2^63; -2^63 alone has no positive Int64 counterpart.
+        if negative { return .integer(magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)) }
         return magnitude <= UInt64(Int64.max) ? .integer(Int64(magnitude)) : .unsignedInteger(magnitude)
     }
 
@@ -193,7 +217,8 @@ enum TOMLNumber {
             guard let digits = digitsWithoutUnderscores(exponent, radix: 10) else { return .invalid }
             literal += "e" + sign + digits
         }
-        guard let value = Double(literal), value.isFinite else { return .invalid }
+        guard let value = Double(literal) else { return .invalid }
+        guard value.isFinite else { return .infinite }
         return .valid(.float(value))
     }
 
