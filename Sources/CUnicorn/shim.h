@@ -60,9 +60,12 @@ static inline uc_err mairlab_ctl_remove_cache(uc_engine *uc, uint64_t begin, uin
 // instruction). System-register accesses are filtered by encoding (op0:op1:CRn:CRm:op2, 16 bits)
 // against bitmaps the Swift side sets, and the generic timer is answered here.
 
-enum { MAIRLAB_STOP_NONE = 0, MAIRLAB_STOP_BUDGET = 1, MAIRLAB_STOP_DEADLINE = 2, MAIRLAB_STOP_EVENT = 3 };
+enum { MAIRLAB_STOP_NONE = 0, MAIRLAB_STOP_BUDGET = 1, MAIRLAB_STOP_DEADLINE = 2, MAIRLAB_STOP_EVENT = 3,
+       MAIRLAB_STOP_PC_ALIGNMENT = 4 };
 
 typedef uint32_t (*mairlab_sysreg_cb)(void *context, uint32_t kind, uint32_t encoding, uint32_t rt, uint64_t value);
+// A data access not aligned to its size, with the exact PC (rare: only these reach Swift).
+typedef void (*mairlab_misaligned_cb)(void *context, uint64_t va, uint32_t size, uint32_t write, uint64_t pc);
 
 typedef struct mairlab_fast {
     uint64_t count;            // instructions begun
@@ -97,6 +100,9 @@ typedef struct mairlab_fast {
     void *context;
     mairlab_sysreg_cb sysreg;
     uint64_t forwarded;        // accesses handed to Swift
+    void *misaligned_context;
+    mairlab_misaligned_cb misaligned;
+    uint64_t misaligned_pc;    // a block entered at a PC not a multiple of 4 (PC alignment)
     uint8_t msr_filter[8192];
     uint8_t mrs_filter[8192];
     uint8_t sys_filter[8192];
@@ -153,6 +159,9 @@ static void mairlab_block_cb(uc_engine *uc, uint64_t address, uint32_t size, voi
     // A stop asked from an exception hook is only honoured at a block boundary: make sure the
     // next block after the end never runs.
     if (f->ended) { f->block_insns = 0; uc_emu_stop(uc); return; }
+    // Unicorn decodes at any PC (unicorn-exceptions.md Q5); the architecture takes a PC
+    // alignment fault on the fetch (Arm ARM D1.x, PC alignment checking): refuse the block.
+    if (address & 3) { f->stop_reason = MAIRLAB_STOP_PC_ALIGNMENT; f->misaligned_pc = address; f->block_insns = 0; uc_emu_stop(uc); return; }
     uint64_t insns = size / 4;
     if (f->count + insns > f->budget) { f->stop_reason = MAIRLAB_STOP_BUDGET; f->block_insns = 0; uc_emu_stop(uc); return; }
     if (f->count >= f->next_event) { f->stop_reason = MAIRLAB_STOP_EVENT; f->block_insns = 0; uc_emu_stop(uc); return; }
@@ -181,11 +190,14 @@ static void mairlab_mem_cb(uc_engine *uc, uc_mem_type type, uint64_t address, in
     f->access_value = (uint64_t)value;
     f->access_write = (uint32_t)write;
     f->split_parts = 0;
-    if (!write && size > 1 && (address & (uint64_t)(size - 1))) {
-        f->split_parts = 2;
-        uc_reg_read(uc, UC_ARM64_REG_PC, &f->split_pc);
-    }
     f->access_seq++;
+    if (size > 1 && (address & (uint64_t)(size - 1)) && !f->ended) {
+        uint64_t pc = 0;
+        uc_reg_read(uc, UC_ARM64_REG_PC, &pc);
+        if (!write) { f->split_parts = 2; f->split_pc = pc; }
+        // Whether it faults depends on the memory type and SCTLR_EL1.A: Swift decides.
+        if (f->misaligned) f->misaligned(f->misaligned_context, address, (uint32_t)size, (uint32_t)write, pc);
+    }
 }
 
 // Instructions begun up to PC inside the current block (for the timer, and for corrections).

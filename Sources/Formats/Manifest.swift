@@ -115,8 +115,9 @@ public struct Manifest: Sendable, Equatable {
         public static let pageSize: UInt64 = 4096
         /// `hvc #imm16`: #0 ends the run, #1 to #65535 are sync points.
         public static let syncPoint: ClosedRange<UInt64> = 1...0xFFFF
-        /// One [[host]] access: its bytes are materialised at once, so they are bounded (1 MiB).
-        public static let hostAccessSize: ClosedRange<UInt64> = 1...0x10_0000
+        /// One [[host]] access (1 GiB): the harness performs it a MiB at a time, checking the
+        /// wall-clock limit between pieces; it must also lie inside its region.
+        public static let hostAccessSize: ClosedRange<UInt64> = 1...0x4000_0000
     }
 }
 

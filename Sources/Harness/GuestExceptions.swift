@@ -34,6 +34,8 @@ extension GuestExecution {
 
     /// `hvc #0` ends the run with x0 as the exit status; `hvc #N` is sync point N.
     func hypercall(_ imm: Int, pc: UInt64) {
+        checkIllegalExecutionState(pc: pc)
+        guard ending == nil else { return }
         if imm == 0 {
             shared?.finish()
             let status = (try? machine.read(.x(0))) ?? 0
@@ -54,7 +56,13 @@ extension GuestExecution {
         guard let shared else { return }
         let manifest = loaded.manifest
         for action in manifest.host where action.at == id {
-            shared.perform(action, dma: manifest.dma)
+            // The wall-clock limit covers the host's side too (a large region read or written).
+            guard shared.perform(action, dma: manifest.dma, expired: { fast.deadlinePassed }) else {
+                ending = limits.timedOut(at: site(machine.pc))
+                fast.end()
+                machine.stop()
+                return
+            }
         }
         for migration in manifest.migrations where migration.at == id {
             migrate(migration)
@@ -81,6 +89,7 @@ extension GuestExecution {
     // MARK: faults
 
     func dataAbort(pc: UInt64) {
+        if alignmentAbort(pc: pc) { return }
         guard let access = fast.lastAccess else { return end(fault: .dataAbort, pc: pc, detail: "data abort") }
         let verb = access.kind == .write ? "write" : "read"
         end(fault: .dataAbort, pc: pc, address: access.virtualAddress,
@@ -89,7 +98,8 @@ extension GuestExecution {
 
     func end(fault kind: GuestFault.Kind, pc: UInt64, address: UInt64? = nil, detail: String) {
         let site = self.site(pc)
-        let fault = GuestFault(kind: kind, pc: hex(pc), site: site, instruction: loaded.disassemble(at: pc),
+        // A misaligned PC names no instruction (its bytes straddle two).
+        let fault = GuestFault(kind: kind, pc: hex(pc), site: site, instruction: pc & 3 == 0 ? loaded.disassemble(at: pc) : nil,
                                address: address.map(hex), detail: detail)
         let at = fault.instruction.map { "\(site) (\($0))" } ?? site
         ending = RunEnding(status: .guestFault, exitStatus: nil, fault: fault, message: "\(kind.rawValue) at \(at): \(detail)")

@@ -107,7 +107,10 @@ final class GuestExecution {
         fast = try machine.installFastPath { [unowned self] insn in handle(insn) }
         fast.virtualTimer(frequency: VirtualTimer.frequency)
         fast.budget = UInt64(limits.budget)
+        fast.setDeadline(afterNanoseconds: UInt64(limits.timeoutMilliseconds) * 1_000_000)
         updateFilters()
+        fast.onMisalignedAccess { [unowned self] access, pc in misalignedAccess(access, pc: pc) }
+        try installExceptionReturnHooks()
         try machine.onInterrupt { [unowned self] intno in exception(intno) }
         try machine.onInvalidMemory { [unowned self] access in
             invalidAccess = access

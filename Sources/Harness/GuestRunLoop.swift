@@ -12,7 +12,6 @@ extension GuestExecution {
         guard let entry = loaded.image.symbol(named: manifest.entry)?.value else {
             throw HarnessError.format(manifest.entryField.error("no symbol '\(manifest.entry)' in \(loaded.snippet.displayPath)"))
         }
-        fast.setDeadline(afterNanoseconds: UInt64(limits.timeoutMilliseconds) * 1_000_000)
         // `until` is never reached: the guest ends with `hvc #0` (an address never executed, so
         // no block is cut and retranslated on each start).
         guard try runSafely(from: entry, until: UInt64.max) else { return }
@@ -22,7 +21,10 @@ extension GuestExecution {
             try finishBudget()
         case .deadline:
             ending = limits.timedOut(at: site(machine.pc))
+        case .pcAlignment(let address):
+            pcAlignmentFault(at: address)
         case .event, .none:
+            if waitForInterrupt(pc: machine.pc) { return }
             ending = RunEnding(status: .guestFault, exitStatus: nil, fault: nil,
                                message: "stopped at \(site(machine.pc)) without signalling an end")
         }

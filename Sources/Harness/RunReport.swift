@@ -25,6 +25,8 @@ public struct Outcome: Codable, Sendable, Equatable {
         case timedOut = "timed-out"
         /// The guest took an exception the harness does not emulate, or touched unmapped memory.
         case guestFault = "guest-fault"
+        /// The guest executed WFI: it waits for an interrupt, and the harness delivers none.
+        case waitingForInterrupt = "wfi"
     }
 
     public var status: Status
@@ -85,6 +87,13 @@ public struct GuestFault: Codable, Sendable, Equatable {
         case stage2Refused = "stage2-refused"
         /// The VMM refused to migrate the VM to the target host.
         case migrationRefused = "migration-refused"
+        /// An unaligned data access the architecture faults (found by the harness: Unicorn
+        /// 2.0.1 performs most of them).
+        case alignmentFault = "alignment-fault"
+        /// A fetch from a PC that is not a multiple of 4 (Unicorn decodes there regardless).
+        case pcAlignmentFault = "pc-alignment-fault"
+        /// An ERET the architecture makes illegal (Unicorn sets PSTATE.IL and runs on).
+        case illegalExceptionReturn = "illegal-exception-return"
     }
 
     public var kind: Kind

@@ -148,9 +148,10 @@ final class SharedMemory {
         mappedPages = []
     }
 
-    /// What the VMM or a DMA master does at a sync point.
-    func perform(_ action: Manifest.HostAction, dma: [Manifest.DMAMaster]) {
-        guard let region = regions.first(where: { $0.name == action.region }) else { return }
+    /// What the VMM or a DMA master does at a sync point, a MiB at a time; false when
+    /// `expired` said between two of them that the wall-clock limit has passed.
+    func perform(_ action: Manifest.HostAction, dma: [Manifest.DMAMaster], expired: () -> Bool) -> Bool {
+        guard let region = regions.first(where: { $0.name == action.region }) else { return true }
         let observer: Observer, access: LineAccess
         if action.observer == "vmm" {
             // The VMM's own mapping of guest memory is Normal Write-Back.
@@ -159,15 +160,24 @@ final class SharedMemory {
             let coherent = dma.first { $0.name == action.observer }?.coherent ?? false
             (observer, access) = (.dma(name: action.observer, coherent: coherent), coherent ? .coherentDMA : .nonCoherentDMA)
         }
-        let start = region.base + action.offset, label = "\(observer) at sync \(action.at)"
-        switch action.action {
-        case .read:
-            // The host's reads do not change what it does next: every state is kept.
-            _ = model.read(access, address: start, count: Int(action.size), by: observer, label: label, chooser: nil)
-        case .write:
-            let pattern = (0..<action.size).map { UInt8(truncatingIfNeeded: action.value >> (8 * ($0 % 8))) }
-            model.write(access, address: start, bytes: pattern, by: observer, label: label)
+        let start = region.base + action.offset, end = start + action.size, label = "\(observer) at sync \(action.at)"
+        let chunk: UInt64 = 1 << 20
+        var address = start
+        while address < end {
+            if expired() { return false }
+            // Pieces end on MiB boundaries, so no cache line is split between two of them.
+            let next = min(end, (address & ~(chunk - 1)) + chunk), done = address - start
+            switch action.action {
+            case .read:
+                // The host's reads do not change what it does next: every state is kept.
+                _ = model.read(access, address: address, count: Int(next - address), by: observer, label: label, chooser: nil)
+            case .write:
+                let pattern = (done..<done + next - address).map { UInt8(truncatingIfNeeded: action.value >> (8 * ($0 % 8))) }
+                model.write(access, address: address, bytes: pattern, by: observer, label: label)
+            }
+            address = next
         }
+        return true
     }
 
     func finish() { model.finish() }

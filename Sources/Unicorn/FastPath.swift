@@ -8,6 +8,7 @@ import CUnicorn
 public final class FastPath {
     let state: UnsafeMutablePointer<mairlab_fast>
     private let box: HookBox<(SystemInstruction) -> SystemInstructionAction>
+    private var misalignedBox: HookBox<(MemoryAccess, UInt64) -> Void>?
 
     public enum Filter { case msr, mrs, sys }
 
@@ -48,13 +49,14 @@ public final class FastPath {
     }
 
     /// Why the last stop came from a block hook.
-    public enum Stop: Sendable { case none, budget, deadline, event }
+    public enum Stop: Sendable, Equatable { case none, budget, deadline, event, pcAlignment(UInt64) }
 
     public var stop: Stop {
         switch Int(state.pointee.stop_reason) {
         case MAIRLAB_STOP_BUDGET: .budget
         case MAIRLAB_STOP_DEADLINE: .deadline
         case MAIRLAB_STOP_EVENT: .event
+        case MAIRLAB_STOP_PC_ALIGNMENT: .pcAlignment(state.pointee.misaligned_pc)
         default: .none
         }
     }
@@ -65,6 +67,23 @@ public final class FastPath {
     public func end() { state.pointee.ended = 1 }
 
     public var isEnded: Bool { state.pointee.ended != 0 }
+
+    /// Hands every data access not aligned to its size to `handler` with its exact PC, while it
+    /// is still to be performed (a handler that ends the run stops the guest there).
+    public func onMisalignedAccess(_ handler: @escaping (MemoryAccess, UInt64) -> Void) {
+        let box = HookBox(handler)
+        misalignedBox = box
+        state.pointee.misaligned_context = Unmanaged.passUnretained(box).toOpaque()
+        state.pointee.misaligned = { context, va, size, write, pc in
+            let handler: (MemoryAccess, UInt64) -> Void = unbox(context)
+            handler(MemoryAccess(kind: write != 0 ? .write : .read, virtualAddress: va, size: Int(size), value: 0), pc)
+        }
+    }
+
+    /// Whether the wall-clock limit has passed (for work the harness does between blocks).
+    public var deadlinePassed: Bool {
+        state.pointee.deadline_ns != 0 && mairlab_now_ns() > state.pointee.deadline_ns
+    }
 
     /// A wall-clock limit, checked every 4096 blocks (CLOCK_MONOTONIC nanoseconds; 0: none).
     public func setDeadline(afterNanoseconds delay: UInt64) {

@@ -169,4 +169,33 @@ import Testing
         #expect(report.outcome.status == .timedOut)
         #expect(report.outcome.message.hasPrefix("wall-clock limit of 1 ms passed at spin"))
     }
+
+    /// The wall-clock limit covers the host's side: a 64 MiB VMM read of a region with an
+    /// initial value stops between two of its MiB pieces instead of running for seconds.
+    @Test func theWallClockLimitCoversHostActions() throws {
+        let snippet = try Fixtures.snippet("bighost", """
+                    ldr     x1, =0x50000000
+                    ldr     x2, [x1]
+            sync:   mairlab_sync 1
+                    mairlab_end 0
+            """, manifest: Fixtures.defaultManifest.replacingOccurrences(of: "budget = 10_000", with: "budget = 10_000\ntimeout_ms = 20") + """
+
+            [[observed]]
+            name = "fb"
+            kind = "ram"
+            base = 0x50000000
+            size = 0x4000000
+            init = 0xaa
+            [[host]]
+            at = 1
+            observer = "vmm"
+            action = "read"
+            region = "fb"
+            size = 0x4000000
+            """)
+        // Without the check between pieces the read would finish and the guest complete.
+        let report = try Fixtures.run(snippet)
+        #expect(report.outcome.status == .timedOut)
+        #expect(report.outcome.message == "wall-clock limit of 20 ms passed at sync before the budget did")
+    }
 }
