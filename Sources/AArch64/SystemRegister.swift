@@ -18,6 +18,13 @@ public struct SystemRegisterEncoding: Hashable, Sendable, CustomStringConvertibl
         self.op2 = op2
     }
 
+    /// op0:op1:CRn:CRm:op2 in 16 bits (hashed on the trap path: one word, not five bytes).
+    public var packed: UInt16 {
+        UInt16(op0 & 3) << 14 | UInt16(op1 & 7) << 11 | UInt16(crn & 15) << 7 | UInt16(crm & 15) << 3 | UInt16(op2 & 7)
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(packed) }
+
     /// The generic spelling assemblers accept for any register: `S3_0_C10_C2_0`.
     public var genericName: String { "S\(op0)_\(op1)_C\(crn)_C\(crm)_\(op2)" }
 
@@ -100,13 +107,27 @@ public enum SystemRegister: String, CaseIterable, Hashable, Sendable, CustomStri
         return SystemRegisterEncoding(op0: op0, op1: op1, crn: crn, crm: crm, op2: op2)
     }
 
-    private static let byEncoding: [SystemRegisterEncoding: SystemRegister] =
-        Dictionary(uniqueKeysWithValues: allCases.map { ($0.encoding, $0) })
+    /// By encoding, not by name: a String-backed enum would otherwise hash its raw value on
+    /// every trapped write (the shadow registers are keyed by register).
+    public func hash(into hasher: inout Hasher) { hasher.combine(encoding.packed) }
+
+    private static let cases = allCases
+    /// Each packed encoding's position in `cases` (-1: none): a lookup on every trapped access
+    /// without hashing.
+    private static let ordinals: [Int8] = {
+        var table = [Int8](repeating: -1, count: 1 << 16)
+        for (index, register) in cases.enumerated() { table[Int(register.encoding.packed)] = Int8(index) }
+        return table
+    }()
 
     public init?(encoding: SystemRegisterEncoding) {
-        guard let register = SystemRegister.byEncoding[encoding] else { return nil }
-        self = register
+        let index = Self.ordinals[Int(encoding.packed)]
+        guard index >= 0 else { return nil }
+        self = Self.cases[Int(index)]
     }
+
+    /// The register's position among all the registers named here (0 ..< allCases.count).
+    public var ordinal: Int { Int(Self.ordinals[Int(encoding.packed)]) }
 
     /// The registers HCR_EL2.TVM traps writes of and HCR_EL2.TRVM traps reads of, at EL1
     /// (Arm ARM, HCR_EL2.TVM / HCR_EL2.TRVM field descriptions; before TCR2_EL1, SCTLR2_EL1

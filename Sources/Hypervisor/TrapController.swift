@@ -17,7 +17,7 @@ public struct TrapController: Sendable {
     /// HCR_EL2.TVM as it stands now.
     public private(set) var tvm: Bool
     /// The guest's own values of the VM registers it wrote (what it reads back under TRVM).
-    public private(set) var shadow: [SystemRegister: UInt64] = [:]
+    public private(set) var shadow = ShadowRegisters()
     /// Stage-2 cleans to PoC the policy has caused (`stage2_flush_vm`), each a host action.
     public private(set) var stage2Flushes = 0
     /// SCTLR_EL1 as the hypervisor last saw it (at reset, or on a trapped write).
@@ -114,5 +114,16 @@ public struct TrapController: Sendable {
     /// SCTLR_EL1.M and .C both set: `vcpu_has_cache_enabled`.
     static func cachesOn(_ sctlr: UInt64) -> Bool {
         SCTLR_EL1.M.isSet(in: sctlr) && SCTLR_EL1.C.isSet(in: sctlr)
+    }
+}
+
+/// The guest's own values of the registers it wrote, by register ordinal (written on every
+/// trapped access: an array, not a dictionary).
+public struct ShadowRegisters: Sendable, Equatable {
+    private var values = [UInt64?](repeating: nil, count: SystemRegister.allCases.count)
+
+    public subscript(register: SystemRegister) -> UInt64? {
+        get { values[register.ordinal] }
+        set { values[register.ordinal] = newValue }
     }
 }

@@ -80,6 +80,9 @@ public final class FastPath {
         }
     }
 
+    /// CLOCK_MONOTONIC in nanoseconds.
+    public static func monotonicNanoseconds() -> UInt64 { mairlab_now_ns() }
+
     /// Whether the wall-clock limit has passed (for work the harness does between blocks).
     public var deadlinePassed: Bool {
         state.pointee.deadline_ns != 0 && mairlab_now_ns() > state.pointee.deadline_ns
