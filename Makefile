@@ -8,12 +8,12 @@ deps:
 
 # The default experiment suite: every snippet, from a release build.
 suite: deps
-	$(SWIFT) build -c release --product mairlab
+	$(SWIFT) build -c release --product mairlab --static-swift-stdlib
 	.build/release/mairlab run
 
 # The benchmark against raw Unicorn (Benchmarks/README.md); not part of the tests.
 bench: deps
-	$(SWIFT) build -c release --product mairlab
+	$(SWIFT) build -c release --product mairlab --static-swift-stdlib
 	.build/release/mairlab bench
 
 test: deps
