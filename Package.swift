@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Coherency", dependencies: ["AArch64"]),
         .target(name: "Formats", dependencies: ["AArch64", "Hypervisor", "Coherency"]),
         .target(name: "Board", dependencies: ["AArch64"]),
-        .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor", "Coherency", "Formats"]),
+        .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor", "Coherency", "Formats", "Board"]),
         .target(name: "Collector", dependencies: ["Harness", "Formats", "Hypervisor", "Unicorn"]),
         // `mairlab bench`: the harness against raw Unicorn (raw.h), never run by the tests.
         .target(name: "Bench", dependencies: ["Harness", "Hypervisor", "Formats", "CUnicorn"]),

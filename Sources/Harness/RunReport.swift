@@ -25,6 +25,16 @@ public struct Outcome: Codable, Sendable, Equatable {
         case timedOut = "timed-out"
         /// The guest took an exception the harness does not emulate, or touched unmapped memory.
         case guestFault = "guest-fault"
+        /// On the board: the guest asked PSCI SYSTEM_OFF.
+        case systemOff = "system-off"
+        /// On the board: the guest asked PSCI SYSTEM_RESET.
+        case systemReset = "system-reset"
+        /// On the board: the only CPU called PSCI CPU_OFF; nothing can run any more.
+        case cpuOff = "cpu-off"
+        /// On the board: the guest polls the UART for input and none is queued.
+        case waitingForInput = "waiting-for-input"
+        /// On the board: WFI with no interrupt that could ever wake it (none is delivered).
+        case waitingForInterrupt = "waiting-for-interrupt"
     }
 
     public var status: Status
