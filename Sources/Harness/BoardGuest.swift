@@ -43,18 +43,12 @@ final class BoardGuest: GuestProgram {
               options.memory <= (1 << 48) - VirtBoard.ramBase else {
             throw HarnessError.io("--memory: \(options.memory) bytes is not a multiple of 4 KiB between 1 MiB and the 48-bit physical address space")
         }
-        let bytes: [UInt8]
-        do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw HarnessError.io("cannot read \(path): \(error.localizedDescription)")
-        }
-        guard !bytes.isEmpty else { throw HarnessError.image(file: path, message: "the image is empty") }
+        let bytes = try Self.read(path, rawLimit: options.flash ? UInt64(Self.flashRange.count) : options.memory)
         self.options = options
         board = options.board
         sha256 = SHA256.hexDigest(bytes)
         let ram = board.ram
-        if bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) {
+        if bytes.starts(with: Self.elfMagic) {
             let image: ELFImage
             do { image = try ELFImage(bytes) } catch { throw HarnessError.image(file: path, message: "\(error)") }
             elf = image
@@ -83,6 +77,32 @@ final class BoardGuest: GuestProgram {
                                                      imageEnd: imageBase + imageSize, path: path)
         relocation = options.relocationOffset.map { ($0, "--relocation-offset") }
         devices = BoardDevices(input: options.input)
+    }
+
+    static let elfMagic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
+
+    /// The image file's bytes; a raw image larger than `rawLimit` is refused before it is read.
+    static func read(_ path: String, rawLimit: UInt64) throws -> [UInt8] {
+        let url = URL(fileURLWithPath: path)
+        let bytes: [UInt8]
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            let size = try handle.seekToEnd()
+            try handle.seek(toOffset: 0)
+            let magic = [UInt8](try handle.read(upToCount: 4) ?? Data())
+            if magic != elfMagic, size > rawLimit {
+                throw HarnessError.image(file: path, message: "\(size) bytes do not fit in the \(rawLimit >> 20) MiB it would be loaded into")
+            }
+            try handle.seek(toOffset: 0)
+            bytes = [UInt8](try handle.readToEnd() ?? Data())
+        } catch let error as HarnessError {
+            throw error
+        } catch {
+            throw HarnessError.io("cannot read \(path): \(error.localizedDescription)")
+        }
+        guard !bytes.isEmpty else { throw HarnessError.image(file: path, message: "the image is empty") }
+        return bytes
     }
 
     /// Firmware in flash finds the blob at the start of RAM (U-Boot's qemu-arm board_fdt_blob_setup);

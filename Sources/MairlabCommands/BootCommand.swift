@@ -35,7 +35,7 @@ extension Mairlab {
                 transform: { try Self.address($0, "--entry") })
         var entry: UInt64?
 
-        @Option(help: "RAM size: bytes, or with K, M or G (U-Boot qemu_arm64 needs at least 20M).",
+        @Option(help: "RAM size: bytes, or with K, M or G (default: 128M; U-Boot qemu_arm64 needs at least 20M).",
                 transform: { try Self.size($0) })
         var memory: UInt64 = BootOptions.defaultMemory
 
