@@ -50,7 +50,7 @@ final class BoardGuest: GuestProgram {
         let ram = board.ram
         if bytes.starts(with: Self.elfMagic) {
             let image: ELFImage
-            do { image = try ELFImage(bytes) } catch { throw HarnessError.image(file: path, message: "\(error)") }
+            do { image = try ELFImage(bytes, positionIndependent: true) } catch { throw HarnessError.image(file: path, message: "\(error)") }
             elf = image
             pieces = image.segments.filter { $0.memorySize > 0 }.map {
                 Piece(address: $0.physicalAddress, bytes: $0.bytes + [UInt8](repeating: 0, count: Int($0.memorySize) - $0.bytes.count))

@@ -36,7 +36,8 @@ extension GuestExecution {
         let functionID = UInt32(truncatingIfNeeded: x[0])
         let result = PSCI.call(functionID: functionID, x1: x[1], x2: x[2], x3: x[3])
         let function = PSCI.Function(rawValue: functionID)?.description ?? "function \(hex(UInt64(functionID)))"
-        board.devices.psciCalls.append(.init(conduit: conduit.rawValue, function: function, result: result.description, pc: pc))
+        board.devices.psciCalls.append(.init(conduit: conduit.rawValue, function: function, result: Self.describe(result, of: functionID),
+                                             pc: pc))
         board.devices.exits["\(conduit.rawValue.lowercased()) (PSCI)", default: 0] += 1
         if let x0 = result.x0 {
             try? machine.write(.x(0), x0)
@@ -53,6 +54,14 @@ extension GuestExecution {
                            message: "PSCI \(function) through \(conduit.rawValue) at \(site(pc))")
         fast.end()
         machine.stop()
+    }
+
+    /// The answer as PSCI names it: a return code by its name (DEN0022, "Return error codes"),
+    /// except PSCI_VERSION's, which is a version.
+    static func describe(_ result: PSCIResult, of functionID: UInt32) -> String {
+        guard case .returned(let value) = result, functionID != PSCI.Function.version.rawValue,
+              let code = PSCI.ReturnCode(rawValue: Int32(truncatingIfNeeded: value)), code.x0 == value else { return result.description }
+        return "returned \(code)"
     }
 
     /// Why a board run stopped without a PSCI end, budget or fault: the guest waits for input

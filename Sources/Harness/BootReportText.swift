@@ -42,7 +42,8 @@ extension BootProfile {
         lines.append("")
         lines.append("exits by cause: " + exits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.grouped)" }.joined(separator: ", "))
         if !psci.isEmpty {
-            lines.append("PSCI calls: " + psci.map { "\($0.function) -> \($0.result) (\($0.conduit) at \($0.site))" }.joined(separator: "; "))
+            lines.append("PSCI calls:")
+            lines += Self.table(psci.map { [$0.function, $0.result, "\($0.conduit) at \($0.site)"] })
         }
         let host = cost.hostNsPerTrap.map { ", host \(Int($0)) ns per trap handled (this emulator, not modeled)" } ?? ""
         lines.append(String(format: "modeled cost: %.0f trap cycles over %.0f guest cycles = %.3f%% overhead", cost.trapCycles,

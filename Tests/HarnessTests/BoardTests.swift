@@ -48,7 +48,7 @@ import Testing
         let report = try Self.boot([0xD400_0002, 0x1400_0000], budget: 100)  // hvc #0; b .
         #expect(report.board.deviceTree == "0x44000000")
         #expect(report.profile.psci.map(\.function) == ["function 0x44000000"])
-        #expect(report.profile.psci.map(\.result) == ["returned 0xffffffffffffffff"])
+        #expect(report.profile.psci.map(\.result) == ["returned NOT_SUPPORTED"])
         #expect(report.outcome.status == .budgetExhausted)
         #expect(report.guestInstructions == 100)
     }

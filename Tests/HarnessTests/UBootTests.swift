@@ -31,6 +31,8 @@ struct UBootTests {
             #expect(report.relocation?.offset == hex(Self.ramTop - 0x10_9000))
             #expect(report.profile.psci.map(\.function) == ["PSCI_VERSION", "PSCI_FEATURES", "SYSTEM_RESET"])
             #expect(Set(report.profile.psci.map(\.site)) == ["image+0x1a4 (relocated)"])
+            // Version 1.0; SYSTEM_RESET2 belongs to PSCI 1.1, so not supported.
+            #expect(report.profile.psci.map(\.result) == ["returned 0x10000", "returned NOT_SUPPORTED", "system reset"])
             try checkProfile(report.profile, policy: policy)
             instructions.append(report.guestInstructions)
         }
@@ -55,6 +57,15 @@ struct UBootTests {
         #expect(profile.mair.map(\.requested) == [hex64(mair)])
         #expect(profile.mair.map(\.loaded) == [hex64(loaded)])
         #expect(profile.mair.first?.indices.count == (policy.rewrite == .none ? 5 : 8))
+    }
+
+    /// The package's `uboot.elf` (ET_DYN, stripped, linked at 0) boots the same way from flash.
+    @Test func elfImage() throws {
+        let elf = URL(fileURLWithPath: UBootImage.path!).deletingLastPathComponent().appendingPathComponent("uboot.elf").path
+        let report = try Boot.run(BootOptions(imagePath: elf, flash: true, input: "\\rreset\\r"))
+        #expect(report.image.format == "elf")
+        #expect(report.outcome.status == .systemReset)
+        #expect(report.relocation?.offset == hex(Self.ramTop - 0x10_9000))
     }
 
     /// With only Enter queued, U-Boot stops autoboot and waits at its prompt: detected from the
