@@ -63,9 +63,10 @@ final class BoardGuest: GuestProgram {
             entryPoint = options.entry ?? image.entry
         } else {
             elf = nil
-            imageBase = options.flash ? 0 : options.loadAddress ?? ram.base + BootOptions.kernelLoadOffset
+            let header = KernelImageHeader(bytes)
+            imageBase = options.flash ? 0 : options.loadAddress ?? ram.base + (header?.loadOffset ?? BootOptions.kernelLoadOffset)
             pieces = [Piece(address: imageBase, bytes: bytes)]
-            imageSize = UInt64(bytes.count)
+            imageSize = max(UInt64(bytes.count), options.flash ? 0 : header?.imageSize ?? 0)
             entryPoint = options.entry ?? imageBase
         }
         let region = options.flash ? Self.flashRange : ram.base..<ram.end
@@ -159,4 +160,26 @@ final class BoardGuest: GuestProgram {
         else { return }
         relocation = (relocOff, "U-Boot gd->reloc_off (x18 + 0x98)")
     }
+}
+
+/// The arm64 Image header (Linux Documentation/arch/arm64/booting.rst, "Call the kernel
+/// image"): text_offset at byte 8, image_size at 16, the magic "ARM\x64" at 56.
+struct KernelImageHeader {
+    let textOffset: UInt64
+    /// The bytes the kernel occupies once running, .bss included (nothing else may go there).
+    let imageSize: UInt64
+
+    /// Nil when the magic is absent or image_size is 0 (then text_offset is not valid either).
+    init?(_ bytes: [UInt8]) {
+        guard bytes.count >= 64, Array(bytes[56..<60]) == [0x41, 0x52, 0x4D, 0x64] else { return nil }
+        let field = { (at: Int) in (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } }
+        guard field(16) != 0 else { return nil }
+        textOffset = field(8)
+        imageSize = field(16)
+    }
+
+    /// Where QEMU's virt loads it from RAM's start (hw/arm/boot.c, load_aarch64_image): at
+    /// text_offset from a 2 MiB boundary, the first 2 MiB left to its boot stub when the
+    /// offset is below the stub's 4 KiB.
+    var loadOffset: UInt64 { textOffset < 4096 ? textOffset + (2 << 20) : textOffset }
 }

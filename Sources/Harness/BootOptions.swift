@@ -9,7 +9,7 @@ public struct BootOptions: Sendable {
     /// The image goes into flash at 0 and runs from there (firmware such as U-Boot); otherwise
     /// into RAM at `loadAddress` (a kernel-style image).
     public var flash: Bool
-    /// Where a raw image is loaded when not in flash.
+    /// Where a raw image is loaded when not in flash (default: as virt loads a kernel).
     public var loadAddress: UInt64?
     /// Where execution starts (default: 0 in flash, the load address, or the ELF's entry).
     public var entry: UInt64?

@@ -27,7 +27,7 @@ extension Mairlab {
         @Flag(help: "Put the image in flash at 0 and start there (firmware such as U-Boot).")
         var flash = false
 
-        @Option(help: "Load address of a raw image in RAM (default: RAM + 0x80000, where virt loads a kernel Image).",
+        @Option(help: "Load address of a raw image in RAM (default: as virt loads a kernel: an arm64 Image header's text_offset above RAM + 2 MiB, else RAM + 0x80000).",
                 transform: { try Self.address($0, "--load") })
         var load: UInt64?
 

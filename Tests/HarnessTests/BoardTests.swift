@@ -53,6 +53,22 @@ import Testing
         #expect(report.guestInstructions == 100)
     }
 
+    /// An arm64 Image header (booting.rst): `b` over the 64-byte header, text_offset 0,
+    /// image_size 1 MiB, the magic at 56. virt loads it at RAM + 2 MiB and puts the devicetree
+    /// at RAM + min(RAM / 2, 128 MiB), above its image_size.
+    @Test func kernelImageHeader() throws {
+        var words = [UInt32](repeating: 0, count: 16)
+        words[0] = 0x1400_0010  // b +64
+        words[4] = 0x10_0000    // image_size (low word)
+        words[14] = 0x644D_5241 // "ARM\x64"
+        let report = try Self.boot(words + Self.systemOffID + [0xD400_0002])
+        #expect(report.image.base == "0x40200000")
+        #expect(report.image.size == 0x10_0000)
+        #expect(report.profile.psci.first?.site == "image+0x48")
+        #expect(report.board.deviceTree == "0x44000000")
+        #expect(report.guestInstructions == 4)
+    }
+
     @Test func cpuOnIsRefused() throws {
         let report = try Self.boot([
             0xD2B8_8000, 0xF280_0060,  // movz x0, #0xC400, lsl #16; movk x0, #3   (CPU_ON, SMC64)
