@@ -3,7 +3,7 @@
 //
 // Module arrows point one way (README, "Layout"):
 //   mairlab (executable) -> MairlabCommands -> {Collector, Bench} -> Harness -> {Formats, Hypervisor,
-//   Coherency, AArch64, Unicorn}; Formats -> {Hypervisor, Coherency} -> AArch64;
+//   Coherency, AArch64, Unicorn, Board}; Formats -> {Hypervisor, Coherency} -> AArch64; Board -> AArch64;
 //   Unicorn -> CUnicorn.
 // AArch64 imports nothing; Hypervisor, Coherency and Formats never import Unicorn.
 import PackageDescription
