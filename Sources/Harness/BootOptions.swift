@@ -32,7 +32,8 @@ public struct BootOptions: Sendable {
     public static let kernelLoadOffset: UInt64 = 0x8_0000
     public static let defaultMemory: UInt64 = 128 << 20
     public static let defaultBudget = 2_000_000_000
-    /// U-Boot qemu_arm64 needs at least 20 MiB (its 16 MiB malloc area above the relocated image).
+    /// The least RAM accepted: room for the devicetree and a small image. (U-Boot qemu_arm64
+    /// itself needs 20 MiB: its 16 MiB malloc area sits below the relocated image.)
     public static let minimumMemory: UInt64 = 1 << 20
 
     public init(imagePath: String, flash: Bool = false, loadAddress: UInt64? = nil, entry: UInt64? = nil,
