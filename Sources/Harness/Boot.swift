@@ -13,14 +13,13 @@ public enum Boot {
                                     costModel: options.costModel, eventLimit: options.eventLimit)
         let execution = try GuestExecution(program: guest, options: runOptions)
         try execution.run()
-        return execution.bootReport()
+        return execution.bootReport(guest)
     }
 }
 
 extension GuestExecution {
-    /// The boot's report; only for a board run.
-    func bootReport() -> BootReport {
-        let board = board!
+    /// The report of a boot of `board`.
+    func bootReport(_ board: BoardGuest) -> BootReport {
         nameSitesAfterRelocation()
         let options = board.options
         let ending = ending ?? RunEnding(status: .guestFault, exitStatus: nil, fault: nil, message: "the run did not end")

@@ -57,6 +57,7 @@ extension GuestExecution {
             guard ending == nil else { return }
         }
         ending = limits.budgetExhausted(at: site(machine.pc), instructions: fast.instructions)
+        if let hint = interruptHint { ending?.message += hint }
     }
 
     func unmapped(_ error: UnicornError) {

@@ -5,7 +5,7 @@ import Testing
 
 /// Tiny raw images on the board, each a few hand-encoded A64 instructions (the comments give
 /// the assembly), so every count below follows from the code.
-@Suite struct BoardTests {
+@Suite struct BoardBootTests {
     /// Writes the words little-endian to a temporary file and boots it.
     static func boot(_ words: [UInt32], flash: Bool = false, budget: Int = 1_000, memory: UInt64 = 128 << 20) throws -> BootReport {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mairlab-board-\(UUID().uuidString).bin")
@@ -67,6 +67,19 @@ import Testing
         #expect(report.profile.psci.first?.site == "image+0x48")
         #expect(report.board.deviceTree == "0x44000000")
         #expect(report.guestInstructions == 4)
+    }
+
+    /// A read of GICD_CTLR, then `b .`: the budget's outcome says an interrupt may be awaited.
+    @Test func budgetAfterTheGICSaysNoInterruptComes() throws {
+        let report = try Self.boot([
+            0xD2A1_0001,  // movz x1, #0x0800, lsl #16   (GICD_CTLR)
+            0xB940_0022,  // ldr w2, [x1]
+            0x1400_0000,  // b .
+        ], budget: 50)
+        #expect(report.outcome.status == .budgetExhausted)
+        #expect(report.outcome.message.contains("accessed the GIC 1 times"))
+        #expect(report.profile.exits["mmio gic"] == 1)
+        #expect(report.guestInstructions == 50)
     }
 
     @Test func cpuOnIsRefused() throws {
