@@ -48,30 +48,34 @@ final class BoardGuest: GuestProgram {
         board = options.board
         sha256 = SHA256.hexDigest(bytes)
         let ram = board.ram
+        let region = options.flash ? Self.flashRange : ram.base..<ram.end
+        // Checked before anything is allocated or added: sizes come from the file.
+        let misfit = { (address: UInt64, size: UInt64) -> HarnessError? in
+            guard address < region.lowerBound || address > region.upperBound || size > region.upperBound - address else { return nil }
+            return HarnessError.image(file: path, message: "\(size) bytes at \(hex(address)) do not fit in \(options.flash ? "flash" : "RAM") [\(hex(region.lowerBound)), \(hex(region.upperBound)))")
+        }
         if bytes.starts(with: Self.elfMagic) {
             let image: ELFImage
             do { image = try ELFImage(bytes, positionIndependent: true) } catch { throw HarnessError.image(file: path, message: "\(error)") }
-            elf = image
-            pieces = image.segments.filter { $0.memorySize > 0 }.map {
-                Piece(address: $0.physicalAddress, bytes: $0.bytes + [UInt8](repeating: 0, count: Int($0.memorySize) - $0.bytes.count))
-            }
-            guard let low = pieces.map(\.address).min(), let high = pieces.map({ $0.address + UInt64($0.bytes.count) }).max() else {
+            let loadable = image.segments.filter { $0.memorySize > 0 }
+            if let error = loadable.lazy.compactMap({ misfit($0.physicalAddress, $0.memorySize) }).first { throw error }
+            guard let low = loadable.map(\.physicalAddress).min(),
+                  let high = loadable.map({ $0.physicalAddress + $0.memorySize }).max() else {
                 throw HarnessError.image(file: path, message: "the ELF has no loadable segment")
             }
-            imageBase = low
-            imageSize = high - low
-            entryPoint = options.entry ?? image.entry
+            elf = image
+            pieces = loadable.map {
+                Piece(address: $0.physicalAddress, bytes: $0.bytes + [UInt8](repeating: 0, count: Int($0.memorySize) - $0.bytes.count))
+            }
+            (imageBase, imageSize, entryPoint) = (low, high - low, options.entry ?? image.entry)
         } else {
-            elf = nil
             let header = KernelImageHeader(bytes)
-            imageBase = options.flash ? 0 : options.loadAddress ?? ram.base + (header?.loadOffset ?? BootOptions.kernelLoadOffset)
-            pieces = [Piece(address: imageBase, bytes: bytes)]
-            imageSize = max(UInt64(bytes.count), options.flash ? 0 : header?.imageSize ?? 0)
-            entryPoint = options.entry ?? imageBase
-        }
-        let region = options.flash ? Self.flashRange : ram.base..<ram.end
-        for piece in pieces where !(region.contains(piece.address) && piece.address + UInt64(piece.bytes.count) <= region.upperBound) {
-            throw HarnessError.image(file: path, message: "\(piece.bytes.count) bytes at \(hex(piece.address)) do not fit in \(options.flash ? "flash" : "RAM") [\(hex(region.lowerBound)), \(hex(region.upperBound)))")
+            let base = options.flash ? 0 : options.loadAddress ?? ram.base + (header?.loadOffset ?? BootOptions.kernelLoadOffset)
+            let size = max(UInt64(bytes.count), options.flash ? 0 : header?.imageSize ?? 0)
+            if let error = misfit(base, size) { throw error }
+            elf = nil
+            pieces = [Piece(address: base, bytes: bytes)]
+            (imageBase, imageSize, entryPoint) = (base, size, options.entry ?? base)
         }
         deviceTree = board.deviceTreeBlob()
         deviceTreeAddress = try Self.placeDeviceTree(size: UInt64(deviceTree.count), flash: options.flash, ram: ram,

@@ -7,11 +7,12 @@ import Testing
 /// the assembly), so every count below follows from the code.
 @Suite struct BoardBootTests {
     /// Writes the words little-endian to a temporary file and boots it.
-    static func boot(_ words: [UInt32], flash: Bool = false, budget: Int = 1_000, memory: UInt64 = 128 << 20) throws -> BootReport {
+    static func boot(_ words: [UInt32], flash: Bool = false, budget: Int = 1_000, memory: UInt64 = 128 << 20,
+                     load: UInt64? = nil) throws -> BootReport {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mairlab-board-\(UUID().uuidString).bin")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(words.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }).write(to: file)
-        return try Boot.run(BootOptions(imagePath: file.path, flash: flash, memory: memory, budget: budget))
+        return try Boot.run(BootOptions(imagePath: file.path, flash: flash, loadAddress: load, memory: memory, budget: budget))
     }
 
     static let systemOffID: [UInt32] = [0xD2B0_8000, 0xF280_0100]  // movz x0, #0x8400, lsl #16; movk x0, #8
@@ -115,6 +116,12 @@ import Testing
             Issue.record("a 4 KiB RAM was accepted")
         } catch {
             #expect("\(error)".contains("--memory"))
+        }
+        // An Image header claiming the whole address space, and a load address past RAM.
+        var header = [UInt32](repeating: 0, count: 16)
+        (header[4], header[5], header[14]) = (0xFFFF_FFFF, 0xFFFF_FFFF, 0x644D_5241)
+        for (words, load) in [(header, nil), ([0xD503_207F], 0x8000_0000)] as [([UInt32], UInt64?)] {
+            #expect(throws: HarnessError.self) { try Self.boot(words, load: load) }
         }
         // One word more than both flash banks, as a sparse file.
         let big = FileManager.default.temporaryDirectory.appendingPathComponent("mairlab-board-\(UUID().uuidString).bin")
