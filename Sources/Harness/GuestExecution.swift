@@ -5,10 +5,10 @@ import Foundation
 import Hypervisor
 import Unicorn
 
-/// One execution of a snippet's guest: the machine built from the manifest, the image loaded,
-/// the hypervisor's hooks installed, run within the budget. Events flow one way: a hook asks a
-/// part (the trap controller, shared memory) for a decision and applies the answer; the parts
-/// never call back into the run.
+/// One execution of a guest program (a snippet, or an image on the board): the machine built,
+/// the image loaded, the hypervisor's hooks installed, run within the budget. Events flow one
+/// way: a hook asks a part (the trap controller, shared memory, the board's devices) for a
+/// decision and applies the answer; the parts never call back into the run.
 final class GuestExecution {
     let program: any GuestProgram
     /// The snippet run (nil on the board).
