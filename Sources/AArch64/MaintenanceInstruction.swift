@@ -10,9 +10,6 @@ extension SystemRegisterEncoding {
         return "SYS #\(op1), C\(crn), C\(crm), #\(op2)"
     }
 
-    /// Whether this is a TLB maintenance instruction (CRn = 8).
-    public var isTLBMaintenance: Bool { op0 == 1 && crn == 8 }
-
     /// [op1, CRm, op2] of the TLBI operations of EL1, EL2 and EL3 (C5.5): CRm 3 the Inner
     /// Shareable forms, CRm 7 the local ones.
     private static let tlbiNames: [[UInt8]: String] = {
