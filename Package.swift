@@ -3,7 +3,7 @@
 //
 // Module arrows point one way (README, "Layout"):
 //   mairlab (executable) -> MairlabCommands -> {Collector, Bench} -> Harness -> {Formats, Hypervisor,
-//   Coherency, AArch64, Unicorn}; Formats -> {Hypervisor, Coherency} -> AArch64;
+//   Coherency, AArch64, Unicorn, Board}; Formats -> {Hypervisor, Coherency} -> AArch64; Board -> AArch64;
 //   Unicorn -> CUnicorn.
 // AArch64 imports nothing; Hypervisor, Coherency and Formats never import Unicorn.
 import PackageDescription
@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Coherency", dependencies: ["AArch64"]),
         .target(name: "Formats", dependencies: ["AArch64", "Hypervisor", "Coherency"]),
         .target(name: "Board", dependencies: ["AArch64"]),
-        .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor", "Coherency", "Formats"]),
+        .target(name: "Harness", dependencies: ["Unicorn", "AArch64", "Hypervisor", "Coherency", "Formats", "Board"]),
         .target(name: "Collector", dependencies: ["Harness", "Formats", "Hypervisor", "Unicorn"]),
         // `mairlab bench`: the harness against raw Unicorn (raw.h), never run by the tests.
         .target(name: "Bench", dependencies: ["Harness", "Hypervisor", "Formats", "CUnicorn"]),

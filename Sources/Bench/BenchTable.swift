@@ -50,6 +50,7 @@ extension BenchFigures {
                                                                       p.mairlabMilliseconds, p.rawMilliseconds),
                          "< 2: " + verdict(p.ratio < 2)))
         }
+        rows += bootRows
         for (kind, reason) in unavailable.sorted(by: { $0.key < $1.key }) {
             rows.append(("\(kind)", "unavailable: \(reason)", "-"))
         }

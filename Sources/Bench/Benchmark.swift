@@ -22,7 +22,7 @@ public struct Benchmark {
     }
 
     public enum Kind: String, CaseIterable, Sendable {
-        case compute, traps, memory, exploration, suite, start
+        case compute, traps, memory, exploration, suite, start, boot
     }
 
     let options: Options
@@ -49,6 +49,7 @@ public struct Benchmark {
                 case .exploration: figures.exploration = try exploration()
                 case .suite: figures.suite = try suite()
                 case .start: figures.processStart = try processStart()
+                case .boot: figures.boot = try boot()
                 }
             } catch let error as BenchError {
                 figures.unavailable[kind.rawValue] = error.description

@@ -113,11 +113,12 @@ public struct BenchFigures: Codable, Sendable {
     public var exploration: [ExplorationPoint]?
     public var suite: Suite?
     public var processStart: ProcessStart?
+    public var boot: Boot?
     /// Workloads that could not be measured here, and why.
     public var unavailable: [String: String] = [:]
 
     enum CodingKeys: String, CodingKey {
-        case rounds, build, compute, traps, memory, exploration, suite, processStart = "process_start", unavailable
+        case rounds, build, compute, traps, memory, exploration, suite, processStart = "process_start", boot, unavailable
     }
 }
 

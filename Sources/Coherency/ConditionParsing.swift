@@ -11,7 +11,7 @@ extension Condition {
     public static let endKinds: Set<String> = [
         "completed", "budget-exhausted", "timed-out", "guest-fault",
         "undefined-instruction", "data-abort", "prefetch-abort", "unmapped-access", "svc", "smc", "brk", "exception",
-        "stage2-refused", "migration-refused", "alignment-fault", "pc-alignment-fault", "wfi", "illegal-exception-return",
+        "stage2-refused", "migration-refused", "alignment-fault", "pc-alignment-fault", "waiting-for-interrupt", "illegal-exception-return",
         "model-disagrees",
     ]
 

@@ -98,7 +98,10 @@ public struct ELFImage: Sendable, Equatable {
         try self.init([UInt8](data))
     }
 
-    public init(_ bytes: [UInt8]) throws(ELFError) {
+    /// `positionIndependent` also accepts ET_DYN (3): an image that applies its own
+    /// relocations where it runs (U-Boot's `uboot.elf` with POSITION_INDEPENDENT), loaded at its
+    /// link addresses.
+    public init(_ bytes: [UInt8], positionIndependent: Bool = false) throws(ELFError) {
         let file = FileBytes(bytes: bytes)
         let magic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
         guard bytes.count >= 4, Array(bytes[0..<4]) == magic else { throw .notELF }
@@ -107,7 +110,8 @@ public struct ELFImage: Sendable, Equatable {
         if bytes.count > 5, bytes[5] != 1 { throw .wrongByteOrder(bytes[5]) }
         let header = try file.record(at: 0, length: 64, "ELF header")
         guard header.u16(18) == 183 else { throw .wrongMachine(header.u16(18)) }
-        guard header.u16(16) == 2 else { throw .wrongType(header.u16(16)) }
+        let type = header.u16(16)
+        guard type == 2 || (positionIndependent && type == 3) else { throw .wrongType(type) }
 
         entry = header.u64(24)
         segments = try Self.readSegments(file, header)

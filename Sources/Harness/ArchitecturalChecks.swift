@@ -15,7 +15,7 @@ extension GuestExecution {
     /// Code hooks on the image's exception returns (the PSTATE.IL check at each HVC covers
     /// returns in code the image did not load).
     func installExceptionReturnHooks() throws(UnicornError) {
-        for segment in loaded.image.segments where segment.permissions.contains(.execute) {
+        for segment in loaded?.image.segments ?? [] where segment.permissions.contains(.execute) {
             let words = segment.bytes.count / 4
             for index in 0..<words {
                 let offset = index * 4

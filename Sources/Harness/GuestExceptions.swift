@@ -19,6 +19,8 @@ extension GuestExecution {
         case 1:
             if let pa = try? translate(pc), let word = try? machine.read32(at: pa),
                let instruction = ExceptionGeneratingInstruction(word: word), instruction.kind == .hvc {
+                // On the board HVC is the PSCI conduit; `hvc #0` ends only a snippet.
+                if board != nil { return firmwareCall(.hvc, pc: pc) }
                 hypercall(Int(instruction.immediate), pc: pc)
             } else {
                 end(fault: .undefinedInstruction, pc: pc, detail: "UNDEFINED at EL1 (or trapped by EL2/EL3)")
@@ -27,6 +29,7 @@ extension GuestExecution {
         case 3: end(fault: .prefetchAbort, pc: pc, detail: "instruction fetch aborted")
         case 4: dataAbort(pc: pc)
         case 7: end(fault: .breakpoint, pc: pc, detail: "BRK")
+        case 13 where board != nil: firmwareCall(.smc, pc: pc &- 4)
         case 13: end(fault: .secureMonitorCall, pc: pc, detail: "SMC: no EL3 firmware is emulated")
         default: end(fault: .otherException, pc: pc, detail: "exception \(intno)")
         }
@@ -53,8 +56,7 @@ extension GuestExecution {
 
     /// At a sync point: the host's actions and migrations.
     func syncPoint(_ id: Int) {
-        guard let shared else { return }
-        let manifest = loaded.manifest
+        guard let shared, let manifest = loaded?.manifest else { return }
         for action in manifest.host where action.at == id {
             // The wall-clock limit covers the host's side too (a large region read or written).
             guard shared.perform(action, dma: manifest.dma, expired: { fast.deadlinePassed }) else {
@@ -97,9 +99,10 @@ extension GuestExecution {
     }
 
     func end(fault kind: GuestFault.Kind, pc: UInt64, address: UInt64? = nil, detail: String) {
+        nameSitesAfterRelocation()
         let site = self.site(pc)
         // A misaligned PC names no instruction (its bytes straddle two).
-        let fault = GuestFault(kind: kind, pc: hex(pc), site: site, instruction: pc & 3 == 0 ? loaded.disassemble(at: pc) : nil,
+        let fault = GuestFault(kind: kind, pc: hex(pc), site: site, instruction: pc & 3 == 0 ? program.disassemble(at: pc) : nil,
                                address: address.map(hex), detail: detail)
         let at = fault.instruction.map { "\(site) (\($0))" } ?? site
         ending = RunEnding(status: .guestFault, exitStatus: nil, fault: fault, message: "\(kind.rawValue) at \(at): \(detail)")

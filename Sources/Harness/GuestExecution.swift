@@ -5,12 +5,16 @@ import Foundation
 import Hypervisor
 import Unicorn
 
-/// One execution of a snippet's guest: the machine built from the manifest, the image loaded,
-/// the hypervisor's hooks installed, run within the budget. Events flow one way: a hook asks a
-/// part (the trap controller, shared memory) for a decision and applies the answer; the parts
-/// never call back into the run.
+/// One execution of a guest program (a snippet, or an image on the board): the machine built,
+/// the image loaded, the hypervisor's hooks installed, run within the budget. Events flow one
+/// way: a hook asks a part (the trap controller, shared memory, the board's devices) for a
+/// decision and applies the answer; the parts never call back into the run.
 final class GuestExecution {
-    let loaded: LoadedSnippet
+    let program: any GuestProgram
+    /// The snippet run (nil on the board).
+    var loaded: LoadedSnippet? { program as? LoadedSnippet }
+    /// The board and its devices (nil for a snippet).
+    let board: BoardGuest?
     let options: RunOptions
     let machine: Machine
     /// The hypervisor's side: traps set now, the policy in force (its one owner).
@@ -26,7 +30,7 @@ final class GuestExecution {
     var invalidAccess: InvalidMemoryAccess?
     var sync = SyncLog()
     var ending: RunEnding?
-    private var sites: [UInt64: String] = [:]
+    var sites: [UInt64: String] = [:]
     /// TVM and TRVM as the C filters were last set for (-1: not yet).
     private var filtersKey = -1
     /// The guest's stage 1, page by page (for shared memory and cache maintenance by VA).
@@ -47,17 +51,23 @@ final class GuestExecution {
 
     /// One execution; `chooser` picks the value of each read of shared memory that can differ,
     /// `replay` makes shared memory follow one schedule's witness instead of exploring.
-    init(_ loaded: LoadedSnippet, options: RunOptions, chooser: ValueChooser = FirstValues(),
-         replay: [UInt64: [WitnessStep]]? = nil) throws {
-        self.loaded = loaded
+    convenience init(_ loaded: LoadedSnippet, options: RunOptions, chooser: ValueChooser = FirstValues(),
+                     replay: [UInt64: [WitnessStep]]? = nil) throws {
+        let observed = loaded.manifest.observed, policy = options.policy
+        let shared = observed.isEmpty ? nil
+            : SharedMemory(regions: observed, hostCacheable: { policy.hostMapsCacheable($0) }, chooser: chooser, replay: replay)
+        try self.init(program: loaded, options: options, shared: shared)
+    }
+
+    /// An execution of `program`; `shared` serves the memory more than one observer touches.
+    init(program: any GuestProgram, options: RunOptions, shared: SharedMemory? = nil) throws {
+        self.program = program
+        board = program as? BoardGuest
         self.options = options
-        let manifest = loaded.manifest
-        limits = RunLimits(budget: options.budget ?? manifest.budget,
-                           timeoutMilliseconds: options.timeoutMilliseconds ?? manifest.timeoutMilliseconds)
+        limits = RunLimits(budget: options.budget ?? program.budget,
+                           timeoutMilliseconds: options.timeoutMilliseconds ?? program.timeoutMilliseconds)
         let policy = options.policy
-        shared = manifest.observed.isEmpty ? nil
-            : SharedMemory(regions: manifest.observed, hostCacheable: { policy.hostMapsCacheable($0) }, chooser: chooser,
-                           replay: replay)
+        self.shared = shared
         do {
             machine = try Machine(model: options.cpu)
             translator = Translator(machine: machine)
@@ -78,8 +88,9 @@ final class GuestExecution {
     /// report is shown pay for one).
     func run() throws {
         do {
-            try Platform.build(machine, for: loaded)
+            try program.build(machine)
             try mapSharedMemory()
+            try mapBoardDevices()
             try installHooks()
             try execute()
         } catch let error as UnicornError {
@@ -96,7 +107,7 @@ final class GuestExecution {
     /// `symbol+offset` of a guest PC (each PC symbolized once: an access loop asks every time).
     func site(_ pc: UInt64) -> String {
         if let known = sites[pc] { return known }
-        let site = loaded.image.symbolize(pc)
+        let site = program.symbolize(pc)
         sites[pc] = site
         return site
     }
@@ -191,6 +202,7 @@ final class GuestExecution {
     }
 
     func report() throws -> RunReport {
+        guard let loaded else { throw HarnessError.io("a board run reports with bootReport()") }
         var registers: [String: String] = [:]
         for register in SystemRegister.virtualMemoryControlRegisters {
             do {
@@ -200,9 +212,7 @@ final class GuestExecution {
             }
         }
         let log = traps.log
-        let memoryMiB = Double(loaded.manifest.memory.reduce(0) { $0 + $1.size }) / Double(1 << 20)
-        let counts = CostModel.Counts(guestInstructions: instructions, fastPathTraps: log.fastPath,
-                                      fullExits: log.fullExits, stage2Flushes: log.stage2Flushes, guestMemoryMiB: memoryMiB)
+        let counts = costCounts
         var outcome = Outcome(ending: ending!)
         outcome.migrations = sync.migrations
         return RunReport(snippet: loaded.snippet.name, snippetHash: loaded.hash, policy: PolicySummary(options.policy),
@@ -212,6 +222,13 @@ final class GuestExecution {
                          syncPoints: sync.points, finalRegisters: registers,
                          cost: CostSummary(model: options.costModel, counts: counts, hostTrapTime: traps.hostTime,
                                            traps: log.total))
+    }
+
+    /// The exact counts the cost model prices; a stage-2 flush is charged on the VM's RAM.
+    var costCounts: CostModel.Counts {
+        let log = traps.log
+        return CostModel.Counts(guestInstructions: instructions, fastPathTraps: log.fastPath, fullExits: log.fullExits,
+                                stage2Flushes: log.stage2Flushes, guestMemoryMiB: program.memoryMiB)
     }
 
     /// What this execution ended with, for the explorer.

@@ -8,10 +8,7 @@ extension GuestExecution {
     /// the block hook refuses the block that would pass it, and the rest of that block runs to a
     /// stop address), or the wall-clock safety net passes.
     func execute() throws {
-        let manifest = loaded.manifest
-        guard let entry = loaded.image.symbol(named: manifest.entry)?.value else {
-            throw HarnessError.format(manifest.entryField.error("no symbol '\(manifest.entry)' in \(loaded.snippet.displayPath)"))
-        }
+        let entry = try program.entry()
         // `until` is never reached: the guest ends with `hvc #0` (an address never executed, so
         // no block is cut and retranslated on each start).
         guard try runSafely(from: entry, until: UInt64.max) else { return }
@@ -24,6 +21,10 @@ extension GuestExecution {
         case .pcAlignment(let address):
             pcAlignmentFault(at: address)
         case .event, .none:
+            if board != nil, let boardEnding = boardStop() {
+                ending = boardEnding
+                return
+            }
             if waitForInterrupt(pc: machine.pc) { return }
             ending = RunEnding(status: .guestFault, exitStatus: nil, fault: nil,
                                message: "stopped at \(site(machine.pc)) without signalling an end")
@@ -35,7 +36,7 @@ extension GuestExecution {
         let result = Result { () throws(UnicornError) -> StopReason in try machine.start(at: pc, until: until) }
         if case .failure(let error) = result {
             guard ending == nil else { return false }
-            guard error.isUnmappedAccess else { throw error }
+            guard error.isUnmappedAccess || error.isProtectedAccess else { throw error }
             unmapped(error)
             return false
         }
@@ -58,11 +59,13 @@ extension GuestExecution {
             guard ending == nil else { return }
         }
         ending = limits.budgetExhausted(at: site(machine.pc), instructions: fast.instructions)
+        if let hint = interruptHint { ending?.message += hint }
     }
 
     func unmapped(_ error: UnicornError) {
         let kind = invalidAccess.map { $0.kind.name } ?? error.name
-        let detail = invalidAccess.map { "\(kind) of VA \(hex($0.virtualAddress)): no memory region of the platform covers it" }
+        let why = error.isProtectedAccess ? "the region is mapped read-only (flash)" : "no memory region of the platform covers it"
+        let detail = invalidAccess.map { "\(kind) of VA \(hex($0.virtualAddress)): \(why)" }
             ?? error.description
         end(fault: .unmappedAccess, pc: machine.pc, address: invalidAccess?.virtualAddress, detail: detail)
     }

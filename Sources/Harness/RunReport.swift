@@ -25,8 +25,16 @@ public struct Outcome: Codable, Sendable, Equatable {
         case timedOut = "timed-out"
         /// The guest took an exception the harness does not emulate, or touched unmapped memory.
         case guestFault = "guest-fault"
-        /// The guest executed WFI: it waits for an interrupt, and the harness delivers none.
-        case waitingForInterrupt = "wfi"
+        /// On the board: the guest asked PSCI SYSTEM_OFF.
+        case systemOff = "system-off"
+        /// On the board: the guest asked PSCI SYSTEM_RESET.
+        case systemReset = "system-reset"
+        /// On the board: the only CPU called PSCI CPU_OFF; nothing can run any more.
+        case cpuOff = "cpu-off"
+        /// On the board: the guest polls the UART for input and none is queued.
+        case waitingForInput = "waiting-for-input"
+        /// WFI with no interrupt that could ever wake it (none is delivered), snippet or board.
+        case waitingForInterrupt = "waiting-for-interrupt"
     }
 
     public var status: Status

@@ -21,7 +21,7 @@ extension Mairlab {
         @Option(help: "Rounds per workload (medians are reported).")
         var rounds: Int = 5
 
-        @Option(help: "Comma-separated workloads: compute, traps, memory, exploration, suite, start (default: all).")
+        @Option(help: "Comma-separated workloads: compute, traps, memory, exploration, suite, start, boot (default: all).")
         var only: String?
 
         @Flag(help: "Workloads a tenth of their size: a quick look, noisier.")

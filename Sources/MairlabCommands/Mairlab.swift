@@ -15,7 +15,8 @@ public struct Mairlab: ParsableCommand {
         commandName: "mairlab",
         abstract: "Run AArch64 guest snippets under a modelled hypervisor and report traps and coherency.",
         version: SuiteContext.toolVersion,
-        subcommands: [Run.self, List.self, Check.self, Compare.self, Diff.self, Merge.self, Explain.self, Bench.self])
+        subcommands: [Run.self, List.self, Check.self, Compare.self, Diff.self, Merge.self, Explain.self, Bench.self,
+                      Boot.self])
 
     public init() {}
 

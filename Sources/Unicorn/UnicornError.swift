@@ -53,6 +53,11 @@ public struct UnicornError: Error, CustomStringConvertible, Equatable, Sendable 
             .map { Int($0.rawValue) }.contains(code)
     }
 
+    /// An access to memory mapped without the permission it needs (a write to read-only flash).
+    public var isProtectedAccess: Bool {
+        [UC_ERR_READ_PROT, UC_ERR_WRITE_PROT, UC_ERR_FETCH_PROT].map { Int($0.rawValue) }.contains(code)
+    }
+
     public var description: String { "\(context): \(name) (\(message))" }
 }
 

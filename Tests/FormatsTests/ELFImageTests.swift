@@ -177,6 +177,14 @@ enum ELFImageTests {
             #expect(ELFError.notELF.description == "not an ELF file (no \\x7fELF magic)")
         }
 
+        /// ET_DYN (3) only when asked for: an image that relocates itself (U-Boot's uboot.elf).
+        @Test func positionIndependentOnlyWhenAsked() throws {
+            let dynamic = patched(try guest.get().executable, 16, 3, size: 2)
+            #expect(elfError(dynamic) == .wrongType(3))
+            let image = try ELFImage(dynamic, positionIndependent: true)
+            #expect(image.segments == (try ELFImage(guest.get().executable)).segments)
+        }
+
         @Test func rejects32BitHeader() {
             // An ELF32 header for an ARM executable: class 1, little-endian, ET_EXEC, EM_ARM.
             var header: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 1, 1, 1] + [UInt8](repeating: 0, count: 45)

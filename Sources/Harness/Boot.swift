@@ -1,0 +1,117 @@
+import AArch64
+import Board
+import Foundation
+import Hypervisor
+
+/// Boots an image on the virt-like board under a policy (`mairlab boot`).
+public enum Boot {
+    /// Runs the image to its end; `console` receives the guest's UART output as it is sent.
+    public static func run(_ options: BootOptions, console: (([UInt8]) -> Void)? = nil) throws -> BootReport {
+        let guest = try BoardGuest(options)
+        guest.consoleSink = console
+        let runOptions = RunOptions(budget: options.budget, cpu: .cortexA57, policy: options.policy,
+                                    costModel: options.costModel, eventLimit: options.eventLimit)
+        let execution = try GuestExecution(program: guest, options: runOptions)
+        try execution.run()
+        return execution.bootReport(guest)
+    }
+}
+
+extension GuestExecution {
+    /// The report of a boot of `board`.
+    func bootReport(_ board: BoardGuest) -> BootReport {
+        nameSitesAfterRelocation()
+        let options = board.options
+        let ending = ending ?? RunEnding(status: .guestFault, exitStatus: nil, fault: nil, message: "the run did not end")
+        let image = BootReport.Image(
+            path: options.imagePath, sha256: board.sha256, format: board.elf == nil ? "raw" : "elf",
+            placement: options.flash ? "flash" : "ram", base: hex(board.imageBase), size: board.imageSize,
+            entry: hex(board.entryPoint))
+        let summary = BootReport.BoardSummary(ramBase: hex(board.board.ram.base), ramMiB: options.memory >> 20,
+                                              deviceTree: hex(board.deviceTreeAddress), bootargs: options.bootargs,
+                                              input: options.input)
+        return BootReport(
+            image: image, board: summary, policy: PolicySummary(options.policy),
+            outcome: .init(status: ending.status, message: ending.message, fault: ending.fault,
+                           consoleTail: board.devices.consoleTail()),
+            console: board.devices.consoleText, guestInstructions: instructions,
+            relocation: board.relocation.map { .init(offset: hex($0.offset), source: $0.source) },
+            profile: bootProfile(board))
+    }
+
+    private func bootProfile(_ board: BoardGuest) -> BootProfile {
+        let log = traps.log
+        var exits = board.devices.exits
+        for (path, count) in log.byPath { exits["trap " + path] = count }
+        return BootProfile(
+            trapsTotal: log.total, trapped: aggregatedTraps(log), maintenance: maintenanceCounts(log), exits: exits,
+            mair: mairValues(log),
+            psci: board.devices.psciCalls.map { .init(conduit: $0.conduit, function: $0.function, result: $0.result, site: site($0.pc)) },
+            stage2Flushes: log.stage2Flushes,
+            cost: CostSummary(model: options.costModel, counts: costCounts, hostTrapTime: traps.hostTime, traps: log.total),
+            events: TrapSummary(log, site: site, events: options.eventLimit).events)
+    }
+
+    /// One row per distinct access, in order of first occurrence: a set/way walk of 33,280
+    /// DC ISW is one row, not 33,280.
+    private func aggregatedTraps(_ log: TrapLog) -> [BootProfile.Trapped] {
+        struct Key: Hashable {
+            let target: TrappedAccess.Target
+            let direction: TrappedAccess.Direction
+            let value, loaded: UInt64
+            let path: ExitPath
+        }
+        var order: [Key] = []
+        var rows: [Key: (count: Int, flushes: Int, first: UInt64, last: UInt64)] = [:]
+        for access in log.accesses {
+            let isRegister = if case .register = access.target { true } else { false }
+            let key = Key(target: access.target, direction: access.direction, value: isRegister ? access.value : 0,
+                          loaded: isRegister ? access.loaded : 0, path: access.path)
+            if rows[key] == nil { order.append(key) }
+            let row = rows[key] ?? (0, 0, access.pc, access.pc)
+            rows[key] = (row.count + 1, row.flushes + (access.stage2Flush ? 1 : 0), row.first, access.pc)
+        }
+        return order.map { key in
+            let row = rows[key]!
+            let isRegister = if case .register = key.target { true } else { false }
+            return BootProfile.Trapped(target: key.target.name, direction: key.direction,
+                                       value: isRegister ? hex64(key.value) : nil, loaded: isRegister ? hex64(key.loaded) : nil,
+                                       path: key.path, count: row.count, stage2Flushes: row.flushes,
+                                       firstSite: site(row.first), lastSite: site(row.last))
+        }
+    }
+
+    /// Every cache and TLB maintenance instruction issued, trapped or not (counted in C).
+    private func maintenanceCounts(_ log: TrapLog) -> [BootProfile.Maintenance] {
+        let trapped = log.byRegister
+        return fast.systemInstructionCounts.map { address, count in
+            let name = address.encoding.maintenanceName
+            return BootProfile.Maintenance(operation: name, issued: count, trapped: trapped[name] ?? 0)
+        }.sorted { $0.operation < $1.operation }
+    }
+
+    /// Each distinct MAIR_EL1 write (requested, loaded), with every index up to the highest
+    /// one either value defines.
+    private func mairValues(_ log: TrapLog) -> [BootProfile.MAIRValue] {
+        struct Key: Hashable { let requested, loaded: UInt64 }
+        var order: [Key] = []
+        var counts: [Key: Int] = [:]
+        for access in log.accesses where access.target == .register(.mairEL1) && access.direction == .write {
+            let key = Key(requested: access.value, loaded: access.loaded)
+            if counts[key] == nil { order.append(key) }
+            counts[key, default: 0] += 1
+        }
+        return order.map { key in
+            let either = key.requested | key.loaded
+            let highest: Int = (0..<8).filter { either >> (8 * UInt64($0)) & 0xFF != 0 }.max() ?? 0
+            let indices: [BootProfile.MAIRValue.Index] = (0...highest).map { index in
+                let shift = 8 * UInt64(index)
+                return BootProfile.MAIRValue.Index(
+                    attrIndx: index, requested: MAIRRewriteReport.describe(UInt8(truncatingIfNeeded: key.requested >> shift)),
+                    loaded: MAIRRewriteReport.describe(UInt8(truncatingIfNeeded: key.loaded >> shift)))
+            }
+            return BootProfile.MAIRValue(requested: hex64(key.requested), loaded: hex64(key.loaded), count: counts[key]!,
+                                         indices: indices)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Hypervisor
+import Testing
+@testable import Harness
+
+/// Tiny raw images on the board, each a few hand-encoded A64 instructions (the comments give
+/// the assembly), so every count below follows from the code.
+@Suite struct BoardBootTests {
+    /// Writes the words little-endian to a temporary file and boots it.
+    static func boot(_ words: [UInt32], flash: Bool = false, budget: Int = 1_000, memory: UInt64 = 128 << 20,
+                     load: UInt64? = nil) throws -> BootReport {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mairlab-board-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(words.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }).write(to: file)
+        return try Boot.run(BootOptions(imagePath: file.path, flash: flash, loadAddress: load, memory: memory, budget: budget))
+    }
+
+    static let systemOffID: [UInt32] = [0xD2B0_8000, 0xF280_0100]  // movz x0, #0x8400, lsl #16; movk x0, #8
+
+    @Test func systemOffThroughSMC() throws {
+        let report = try Self.boot(Self.systemOffID + [0xD400_0003])  // smc #0
+        #expect(report.outcome.status == .systemOff)
+        #expect(report.guestInstructions == 3)
+        #expect(report.profile.psci.map(\.conduit) == ["SMC"])
+        #expect(report.profile.psci.first?.site == "image+0x8")
+        #expect(report.profile.exits["smc (PSCI)"] == 1)
+        // A kernel-style image goes to RAM + 0x80000 (virt's KERNEL64_LOAD_ADDR).
+        #expect(report.image.base == "0x40080000")
+    }
+
+    @Test func consoleThroughThePL011() throws {
+        let report = try Self.boot([
+            0xD2A1_2001,  // movz x1, #0x0900, lsl #16   (UARTDR)
+            0x5280_0D02,  // movz w2, #'h'
+            0xB900_0022,  // str w2, [x1]
+        ] + Self.systemOffID + [0xD400_0002])  // hvc #0
+        #expect(report.console == "h")
+        #expect(report.outcome.status == .systemOff)
+        #expect(report.outcome.consoleTail == "h")
+        #expect(report.profile.exits["mmio pl011"] == 1)
+        #expect(report.profile.exits["hvc (PSCI)"] == 1)
+        #expect(report.guestInstructions == 6)
+    }
+
+    /// x0 holds the devicetree's address (arm64 booting.rst): RAM + min(RAM / 2, 128 MiB) above
+    /// a kernel-style image. Passed as a function ID it is unknown to PSCI, which answers
+    /// NOT_SUPPORTED; `b .` then spins to the budget.
+    @Test func deviceTreeAddressInX0AndTheBudget() throws {
+        let report = try Self.boot([0xD400_0002, 0x1400_0000], budget: 100)  // hvc #0; b .
+        #expect(report.board.deviceTree == "0x44000000")
+        #expect(report.profile.psci.map(\.function) == ["function 0x44000000"])
+        #expect(report.profile.psci.map(\.result) == ["returned NOT_SUPPORTED"])
+        #expect(report.outcome.status == .budgetExhausted)
+        #expect(report.guestInstructions == 100)
+    }
+
+    /// An arm64 Image header (booting.rst): `b` over the 64-byte header, text_offset 0,
+    /// image_size 1 MiB, the magic at 56. virt loads it at RAM + 2 MiB and puts the devicetree
+    /// at RAM + min(RAM / 2, 128 MiB), above its image_size.
+    @Test func kernelImageHeader() throws {
+        var words = [UInt32](repeating: 0, count: 16)
+        words[0] = 0x1400_0010  // b +64
+        words[4] = 0x10_0000    // image_size (low word)
+        words[14] = 0x644D_5241 // "ARM\x64"
+        let report = try Self.boot(words + Self.systemOffID + [0xD400_0002])
+        #expect(report.image.base == "0x40200000")
+        #expect(report.image.size == 0x10_0000)
+        #expect(report.profile.psci.first?.site == "image+0x48")
+        #expect(report.board.deviceTree == "0x44000000")
+        #expect(report.guestInstructions == 4)
+    }
+
+    /// A read of GICD_CTLR, then `b .`: the budget's outcome says an interrupt may be awaited.
+    @Test func budgetAfterTheGICSaysNoInterruptComes() throws {
+        let report = try Self.boot([
+            0xD2A1_0001,  // movz x1, #0x0800, lsl #16   (GICD_CTLR)
+            0xB940_0022,  // ldr w2, [x1]
+            0x1400_0000,  // b .
+        ], budget: 50)
+        #expect(report.outcome.status == .budgetExhausted)
+        #expect(report.outcome.message.contains("accessed the GIC 1 times"))
+        #expect(report.profile.exits["mmio gic"] == 1)
+        #expect(report.guestInstructions == 50)
+    }
+
+    @Test func cpuOnIsRefused() throws {
+        let report = try Self.boot([
+            0xD2B8_8000, 0xF280_0060,  // movz x0, #0xC400, lsl #16; movk x0, #3   (CPU_ON, SMC64)
+            0xD280_0021,  // movz x1, #1   (a CPU that does not exist)
+            0xD400_0002,  // hvc #0
+        ] + Self.systemOffID + [0xD400_0002])
+        #expect(report.profile.psci.map(\.result) == ["refused: INVALID_PARAMETERS", "system off"])
+        #expect(report.outcome.status == .systemOff)
+    }
+
+    @Test func waitForInterruptEndsTheBoot() throws {
+        let report = try Self.boot([0xD503_207F])  // wfi
+        #expect(report.outcome.status == .waitingForInterrupt)
+        #expect(report.outcome.message.contains("no interrupts"))
+        #expect(report.guestInstructions == 1)
+    }
+
+    /// Flash is read-only: x1 is 0 at entry (booting.rst), so this writes to flash at 0.
+    @Test func flashIsReadOnly() throws {
+        let report = try Self.boot([0xF900_0020], flash: true)  // str x0, [x1]
+        #expect(report.outcome.status == .guestFault)
+        #expect(report.outcome.message.contains("read-only"))
+        #expect(report.image.placement == "flash")
+        #expect(report.board.deviceTree == "0x40000000")
+    }
+
+    @Test func badInputNamesTheFileOrOption() throws {
+        #expect(throws: HarnessError.self) { try Boot.run(BootOptions(imagePath: "/nonexistent/u-boot.bin")) }
+        do {
+            _ = try Self.boot([0xD503_207F], memory: 4096)
+            Issue.record("a 4 KiB RAM was accepted")
+        } catch {
+            #expect("\(error)".contains("--memory"))
+        }
+        // An Image header claiming the whole address space, and a load address past RAM.
+        var header = [UInt32](repeating: 0, count: 16)
+        (header[4], header[5], header[14]) = (0xFFFF_FFFF, 0xFFFF_FFFF, 0x644D_5241)
+        for (words, load) in [(header, nil), ([0xD503_207F], 0x8000_0000)] as [([UInt32], UInt64?)] {
+            #expect(throws: HarnessError.self) { try Self.boot(words, load: load) }
+        }
+        // One word more than both flash banks, as a sparse file.
+        let big = FileManager.default.temporaryDirectory.appendingPathComponent("mairlab-board-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: big) }
+        #expect(FileManager.default.createFile(atPath: big.path, contents: nil))
+        let handle = try FileHandle(forWritingTo: big)
+        try handle.truncate(atOffset: (128 << 20) + 4)
+        try handle.close()
+        do {
+            _ = try Boot.run(BootOptions(imagePath: big.path, flash: true))
+            Issue.record("an image larger than flash was accepted")
+        } catch {
+            #expect("\(error)".contains("do not fit in the 128 MiB"))
+        }
+    }
+}
