@@ -3,6 +3,7 @@
 #ifndef MAIRLAB_CUNICORN_SHIM_H
 #define MAIRLAB_CUNICORN_SHIM_H
 
+#include <string.h>
 #include <time.h>
 #include <unicorn/unicorn.h>
 #include <unicorn/arm64.h>
@@ -64,6 +65,8 @@ enum { MAIRLAB_STOP_NONE = 0, MAIRLAB_STOP_BUDGET = 1, MAIRLAB_STOP_DEADLINE = 2
        MAIRLAB_STOP_PC_ALIGNMENT = 4 };
 
 typedef uint32_t (*mairlab_sysreg_cb)(void *context, uint32_t kind, uint32_t encoding, uint32_t rt, uint64_t value);
+// The first block of an exception entry the harness asked QEMU to make (see mairlab_fast.entered).
+typedef void (*mairlab_entered_cb)(void *context, uint64_t address);
 // A data access not aligned to its size, with the exact PC (rare: only these reach Swift).
 typedef void (*mairlab_misaligned_cb)(void *context, uint64_t va, uint32_t size, uint32_t write, uint64_t pc);
 
@@ -103,6 +106,12 @@ typedef struct mairlab_fast {
     void *misaligned_context;
     mairlab_misaligned_cb misaligned;
     uint64_t misaligned_pc;    // a block entered at a PC not a multiple of 4 (PC alignment)
+    // Set by Swift when it has made QEMU take an exception entry: the next block is the
+    // vector, and Swift finishes the entry there before any of its instructions run.
+    uint32_t entry_pending;
+    uint32_t vectors_installed;  // the guest has written VBAR_EL1
+    void *entered_context;
+    mairlab_entered_cb entered;
     uint8_t msr_filter[8192];
     uint8_t mrs_filter[8192];
     uint8_t sys_filter[8192];
@@ -159,6 +168,7 @@ static void mairlab_block_cb(uc_engine *uc, uint64_t address, uint32_t size, voi
     // A stop asked from an exception hook is only honoured at a block boundary: make sure the
     // next block after the end never runs.
     if (f->ended) { f->block_insns = 0; uc_emu_stop(uc); return; }
+    if (f->entry_pending) { f->entry_pending = 0; if (f->entered) f->entered(f->entered_context, address); }
     // Unicorn decodes at any PC (unicorn-exceptions.md Q5); the architecture takes a PC
     // alignment fault on the fetch (Arm ARM D1.x, PC alignment checking): refuse the block.
     if (address & 3) { f->stop_reason = MAIRLAB_STOP_PC_ALIGNMENT; f->misaligned_pc = address; f->block_insns = 0; uc_emu_stop(uc); return; }
@@ -223,6 +233,7 @@ static uint32_t mairlab_msr_cb(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_c
     (void)uc;
     if (f->ended) return 0;
     uint32_t e = mairlab_encoding(cp);
+    if (e == (3u << 14 | 12u << 7)) f->vectors_installed = 1;   // VBAR_EL1 (3,0,12,0,0)
     int vm = mairlab_vm_register_index(e);
     if (vm >= 0) {
         f->written_vm_registers |= 1u << vm;
@@ -287,6 +298,61 @@ static inline uc_err mairlab_install_fast(uc_engine *uc, mairlab_fast *f) {
     if ((err = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)mairlab_mrs_cb, f, (uint64_t)1, (uint64_t)0, UC_ARM64_INS_MRS))) return err;
     if ((err = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)mairlab_sys_cb, f, (uint64_t)1, (uint64_t)0, UC_ARM64_INS_SYS))) return err;
     return UC_ERR_OK;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The syndrome and fault address QEMU computed for the exception Unicorn reports in its
+// interrupt hook (env->exception.syndrome, then fsr, then vaddress: QEMU 5.0's CPUARMState),
+// read from a uc_context blob. Unicorn 2.0.1 has no API for them; their offset is found once
+// per process by taking a known SVC in a scratch engine (unicorn-exceptions.md Q3).
+
+static void mairlab_calibrate_cb(uc_engine *uc, uint32_t intno, void *user) {
+    long *offset = (long *)user;
+    uc_context *context = NULL;
+    (void)intno;
+    if (uc_context_alloc(uc, &context) == UC_ERR_OK && uc_context_save(uc, context) == UC_ERR_OK) {
+        const uint32_t want = 0x56005a5a;   // SVC #0x5a5a from AArch64: EC 0x15, IL 1, imm16
+        const uint8_t *bytes = (const uint8_t *)context;
+        size_t size = uc_context_size(uc);
+        int found = 0;
+        for (size_t o = 0; o + 16 <= size; o += 4) {
+            if (memcmp(bytes + o, &want, 4) == 0) { if (!found) *offset = (long)o; found++; }
+        }
+        if (found != 1) *offset = -1;
+    }
+    if (context) uc_context_free(context);
+    uc_emu_stop(uc);
+}
+
+// The blob offset of env->exception.syndrome, or -1 when it cannot be found unambiguously.
+static inline long mairlab_calibrate_syndrome_offset(void) {
+    uc_engine *uc = NULL;
+    uc_hook hook;
+    long offset = -1;
+    const uint32_t svc = 0xD4000001u | (0x5a5au << 5);
+    if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc) != UC_ERR_OK) return -1;
+    if (uc_mem_map(uc, 0x10000, 0x1000, UC_PROT_ALL) == UC_ERR_OK
+        && uc_mem_write(uc, 0x10000, &svc, 4) == UC_ERR_OK
+        && uc_hook_add(uc, &hook, UC_HOOK_INTR, (void *)mairlab_calibrate_cb, &offset, (uint64_t)1, (uint64_t)0) == UC_ERR_OK) {
+        uc_emu_start(uc, 0x10000, 0x10004, 0, 0);
+    }
+    uc_close(uc);
+    return offset;
+}
+
+// The current exception's syndrome and fault address; 0 on failure.
+static inline int mairlab_exception_info(uc_engine *uc, long offset, uint32_t *syndrome, uint64_t *vaddress) {
+    uc_context *context = NULL;
+    int ok = 0;
+    if (offset < 0 || (size_t)offset + 16 > uc_context_size(uc)) return 0;
+    if (uc_context_alloc(uc, &context) == UC_ERR_OK && uc_context_save(uc, context) == UC_ERR_OK) {
+        const uint8_t *bytes = (const uint8_t *)context + offset;
+        memcpy(syndrome, bytes, 4);
+        memcpy(vaddress, bytes + 8, 8);
+        ok = 1;
+    }
+    if (context) uc_context_free(context);
+    return ok;
 }
 
 #endif

@@ -33,6 +33,10 @@ extension RunReport {
                 lines.append("    [\(index.attrIndx)] \(index.requested) -> \(index.loaded): \(effects)")
             }
         }
+        if let taken = exceptionsTaken {
+            lines.append("  exceptions taken at the guest's vectors: "
+                         + taken.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         if !syncPoints.isEmpty {
             lines.append("  sync points: " + syncPoints.map { "#\($0.id) at \($0.site)" }.joined(separator: ", "))
         }

@@ -15,6 +15,7 @@ extension GuestExecution {
         // The block was left at pc: SVC and SMC report the PC after themselves, everything
         // else the instruction that trapped or faulted (unicorn-2.0.1.md).
         fast.correct(at: pc, begun: intno != 2 && intno != 13)
+        if deliversToGuest(intno, pc: pc) { return }
         switch intno {
         case 1:
             if let pa = try? translate(pc), let word = try? machine.read32(at: pa),

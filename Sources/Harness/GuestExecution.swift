@@ -30,6 +30,9 @@ final class GuestExecution {
     var invalidAccess: InvalidMemoryAccess?
     var sync = SyncLog()
     var ending: RunEnding?
+    /// An exception entry to the guest's vector in progress, and those completed by class.
+    var pendingEntry: PendingEntry?
+    var exceptionsTaken: [String: Int] = [:]
     var sites: [UInt64: String] = [:]
     /// TVM and TRVM as the C filters were last set for (-1: not yet).
     private var filtersKey = -1
@@ -121,6 +124,7 @@ final class GuestExecution {
         fast.setDeadline(afterNanoseconds: UInt64(limits.timeoutMilliseconds) * 1_000_000)
         updateFilters()
         fast.onMisalignedAccess { [unowned self] access, pc in misalignedAccess(access, pc: pc) }
+        fast.onEntryBlock { [unowned self] address in entryBlock(at: address) }
         try installExceptionReturnHooks()
         try machine.onInterrupt { [unowned self] intno in exception(intno) }
         try machine.onInvalidMemory { [unowned self] access in
@@ -215,13 +219,15 @@ final class GuestExecution {
         let counts = costCounts
         var outcome = Outcome(ending: ending!)
         outcome.migrations = sync.migrations
-        return RunReport(snippet: loaded.snippet.name, snippetHash: loaded.hash, policy: PolicySummary(options.policy),
+        var report = RunReport(snippet: loaded.snippet.name, snippetHash: loaded.hash, policy: PolicySummary(options.policy),
                          outcome: outcome, guestInstructions: instructions,
                          traps: TrapSummary(log, site: site, events: options.eventLimit),
                          rewrites: MAIRRewriteReport.rewrites(in: log, site: site),
                          syncPoints: sync.points, finalRegisters: registers,
                          cost: CostSummary(model: options.costModel, counts: counts, hostTrapTime: traps.hostTime,
                                            traps: log.total))
+        report.exceptionsTaken = exceptionsTaken.isEmpty ? nil : exceptionsTaken
+        return report
     }
 
     /// The exact counts the cost model prices; a stage-2 flush is charged on the VM's RAM.

@@ -305,10 +305,13 @@ public struct RunReport: Codable, Sendable, Equatable {
     /// The VM control registers as the guest left them (hardware values, after any rewrite).
     public var finalRegisters: [String: String]
     public var cost: CostSummary
+    /// Exceptions the guest took at its own vectors, by class (absent when none).
+    public var exceptionsTaken: [String: Int]? = nil
 
     enum CodingKeys: String, CodingKey {
         case snippet, snippetHash = "snippet_hash", policy, outcome, guestInstructions = "guest_instructions",
-             traps, rewrites, syncPoints = "sync_points", finalRegisters = "final_registers", cost
+             traps, rewrites, syncPoints = "sync_points", finalRegisters = "final_registers", cost,
+             exceptionsTaken = "exceptions_taken"
     }
 
     /// Every stated condition held, and the run completed, or ended the way a condition about

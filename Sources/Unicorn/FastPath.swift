@@ -9,6 +9,7 @@ public final class FastPath {
     let state: UnsafeMutablePointer<mairlab_fast>
     private let box: HookBox<(SystemInstruction) -> SystemInstructionAction>
     private var misalignedBox: HookBox<(MemoryAccess, UInt64) -> Void>?
+    private var enteredBox: HookBox<(UInt64) -> Void>?
 
     public enum Filter { case msr, mrs, sys }
 
@@ -78,6 +79,26 @@ public final class FastPath {
             let handler: (MemoryAccess, UInt64) -> Void = unbox(context)
             handler(MemoryAccess(kind: write != 0 ? .write : .read, virtualAddress: va, size: Int(size), value: 0), pc)
         }
+    }
+
+    /// `handler` runs at the start of the next block after `entryPending` was set (with its
+    /// address), before any of its instructions: where an exception entry lands.
+    public func onEntryBlock(_ handler: @escaping (UInt64) -> Void) {
+        let box = HookBox(handler)
+        enteredBox = box
+        state.pointee.entered_context = Unmanaged.passUnretained(box).toOpaque()
+        state.pointee.entered = { context, address in
+            let handler: (UInt64) -> Void = unbox(context)
+            handler(address)
+        }
+    }
+
+    /// The guest has written VBAR_EL1 (before that its vectors are UNKNOWN).
+    public var vectorsInstalled: Bool { state.pointee.vectors_installed != 0 }
+
+    public var entryPending: Bool {
+        get { state.pointee.entry_pending != 0 }
+        set { state.pointee.entry_pending = newValue ? 1 : 0 }
     }
 
     /// CLOCK_MONOTONIC in nanoseconds.

@@ -322,6 +322,22 @@ public final class Machine {
         return .countExhausted
     }
 
+    /// Where QEMU keeps the syndrome of the exception being taken in a context blob (found once
+    /// per process: shim.h, `mairlab_calibrate_syndrome_offset`); nil when it was not found.
+    private static let syndromeOffset: Int? = {
+        let offset = mairlab_calibrate_syndrome_offset()
+        return offset < 0 ? nil : offset
+    }()
+
+    /// The syndrome (ESR) and fault address (FAR) QEMU computed for the exception Unicorn is
+    /// reporting in the interrupt hook; nil when they cannot be read.
+    public func exceptionSyndrome() -> (syndrome: UInt32, faultAddress: UInt64)? {
+        guard let offset = Self.syndromeOffset else { return nil }
+        var syndrome: UInt32 = 0, address: UInt64 = 0
+        guard mairlab_exception_info(uc, offset, &syndrome, &address) != 0 else { return nil }
+        return (syndrome, address)
+    }
+
     /// Asks the running emulation to stop. Unicorn honours it at the next block boundary, not
     /// at once: callers that need an exact end must also stop counting themselves.
     public func stop() {

@@ -1,0 +1,110 @@
+import AArch64
+import Unicorn
+
+/// An exception entry to EL1 the harness has asked QEMU to make, finished in the vector's
+/// first block.
+struct PendingEntry {
+    let syndrome: UInt32
+    let faultAddress: UInt64
+    let vbar: UInt64
+    let hcr: UInt64
+    /// Where the architecture says the entry lands (VBAR_EL1 + the vector's offset).
+    let vector: UInt64
+    /// PSTATE.I was set and was cleared so that the virtual IRQ carrying the entry is taken.
+    let clearedI: Bool
+}
+
+/// Synchronous exceptions taken to the guest's own vectors (Arm ARM D1.x, "Exception entry"):
+/// Unicorn 2.0.1 stops in a host hook instead (unicorn-2.0.1.md). The harness makes QEMU
+/// perform a real entry - a virtual IRQ (HCR_EL2.IMO and VI) with VBAR_EL1 moved back by 0x80,
+/// so that the IRQ lands on the synchronous vector of the same group - which sets ELR_EL1 to
+/// the preferred return address, SPSR_EL1 from PSTATE, PSTATE to EL1h with DAIF masked, swaps
+/// the stack pointers and changes the emulator's own idea of the EL (from EL0 too); then, in
+/// the vector's first block, it restores VBAR_EL1 and HCR_EL2 and writes the syndrome and fault
+/// address QEMU computed for the real exception into ESR_EL1 and FAR_EL1
+/// (unicorn-exceptions.md Q3, "VIRQ entry"). Only once the guest has written VBAR_EL1: before
+/// that the vector is UNKNOWN, and the exception ends the run as a fault.
+extension GuestExecution {
+    /// SPSR_EL1 by CP_REG (no named Unicorn id in 2.0.1).
+    private static let spsrAddress = SystemRegisterAddress(op0: 3, op1: 0, crn: 4, crm: 0, op2: 0)
+    private static let imo: UInt64 = 1 << 4, vi: UInt64 = 1 << 7
+    private static let irqMask: UInt64 = 1 << 7
+
+    /// Takes exception `intno` (Unicorn's number) at the guest's vector, or returns false when
+    /// it stays the harness's: HVC and SMC (the hypervisor's and firmware's conduits), and any
+    /// exception before the guest installed its vectors.
+    func deliversToGuest(_ intno: UInt32, pc: UInt64) -> Bool {
+        guard fast.vectorsInstalled, pendingEntry == nil, intno != 13, [1, 2, 3, 4, 7].contains(intno) else { return false }
+        if intno == 1, let word = instructionWord(at: pc), ExceptionGeneratingInstruction(word: word)?.kind == .hvc {
+            return false
+        }
+        guard let (syndrome, faultAddress) = machine.exceptionSyndrome(),
+              let pstate = try? machine.read(.pstate), let vbar = try? machine.read(.VBAR_EL1),
+              let hcr = try? machine.readSystemRegister(Machine.hcrEL2) else { return false }
+        let el = (pstate >> 2) & 3
+        guard el <= 1 else { return false }
+        // Arm ARM D1.x, vector offsets: current EL with SP_EL0 0x000, with SP_ELx 0x200, lower EL
+        // using AArch64 0x400 (synchronous: +0).
+        let offset: UInt64 = el == 0 ? 0x400 : (pstate & 1 != 0 ? 0x200 : 0)
+        let clearI = pstate & Self.irqMask != 0
+        do {
+            if clearI { try machine.write(.pstate, pstate & ~Self.irqMask) }
+            try machine.write(.VBAR_EL1, vbar &- 0x80)
+            try machine.writeSystemRegister(Machine.hcrEL2, hcr | Self.imo | Self.vi)
+        } catch {
+            return false
+        }
+        pendingEntry = PendingEntry(syndrome: syndrome, faultAddress: faultAddress, vbar: vbar, hcr: hcr,
+                                    vector: vbar &+ offset, clearedI: clearI)
+        fast.entryPending = true
+        return true
+    }
+
+    /// The first block after the entry: put back what carried it, and write the real syndrome.
+    func entryBlock(at address: UInt64) {
+        guard let entry = pendingEntry else { return }
+        pendingEntry = nil
+        let ec = ExceptionClass(syndrome: entry.syndrome)
+        do {
+            try machine.write(.VBAR_EL1, entry.vbar)
+            // Rewriting HCR_EL2 through CP_REG also drops the pending virtual IRQ.
+            try machine.writeSystemRegister(Machine.hcrEL2, entry.hcr)
+            try machine.write(.ESR_EL1, UInt64(entry.syndrome))
+            // FAR_EL1 is written for aborts and PC alignment faults; UNKNOWN (kept) otherwise.
+            if ec.reportsFaultAddress { try machine.write(.FAR_EL1, entry.faultAddress) }
+            if entry.clearedI {
+                let spsr = try machine.readSystemRegister(Self.spsrAddress)
+                try machine.writeSystemRegister(Self.spsrAddress, spsr | Self.irqMask)
+            }
+        } catch {
+            return end(fault: .otherException, pc: address, detail: "the exception entry could not be completed: \(error)")
+        }
+        guard address == entry.vector else {
+            return end(fault: .otherException, pc: address,
+                       detail: "the emulator entered \(hex(address)) for an exception, not the vector \(hex(entry.vector)): the two disagree")
+        }
+        exceptionsTaken[ec.name, default: 0] += 1
+    }
+}
+
+/// ESR_ELx.EC of the synchronous exceptions the harness delivers (Arm ARM D17, ESR_EL1).
+struct ExceptionClass {
+    let code: UInt32
+
+    init(syndrome: UInt32) { code = syndrome >> 26 }
+
+    /// FAR_EL1 holds the faulting address: instruction and data aborts, PC alignment faults.
+    var reportsFaultAddress: Bool { [0x20, 0x21, 0x22, 0x24, 0x25].contains(code) }
+
+    var name: String {
+        switch code {
+        case 0x00: "unknown-reason"
+        case 0x15: "svc"
+        case 0x20, 0x21: "instruction-abort"
+        case 0x22: "pc-alignment-fault"
+        case 0x24, 0x25: "data-abort"
+        case 0x3C: "brk"
+        default: "ec-0x" + String(code, radix: 16)
+        }
+    }
+}
