@@ -30,13 +30,15 @@ extension GuestExecution {
         let summary = BootReport.BoardSummary(ramBase: hex(board.board.ram.base), ramMiB: options.memory >> 20,
                                               deviceTree: hex(board.deviceTreeAddress), bootargs: options.bootargs,
                                               input: options.input)
-        return BootReport(
+        var report = BootReport(
             image: image, board: summary, policy: PolicySummary(options.policy),
             outcome: .init(status: ending.status, message: ending.message, fault: ending.fault,
-                           consoleTail: board.devices.consoleTail()),
+                           consoleTail: board.devices.consoleTail(), test: GuestTestResult(console: board.devices.consoleText)),
             console: board.devices.consoleText, guestInstructions: instructions,
             relocation: board.relocation.map { .init(offset: hex($0.offset), source: $0.source) },
             profile: bootProfile(board))
+        report.exceptionsTaken = exceptionsTaken.isEmpty ? nil : exceptionsTaken
+        return report
     }
 
     private func bootProfile(_ board: BoardGuest) -> BootProfile {

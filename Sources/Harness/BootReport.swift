@@ -39,8 +39,10 @@ public struct BootReport: Codable, Sendable, Equatable {
         public var fault: GuestFault?
         /// The console's last lines, without carriage returns.
         public var consoleTail: String
+        /// What the guest reported of itself in kvm-unit-tests' vocabulary, when it did.
+        public var test: GuestTestResult? = nil
 
-        enum CodingKeys: String, CodingKey { case status, message, fault, consoleTail = "console_tail" }
+        enum CodingKeys: String, CodingKey { case status, message, fault, consoleTail = "console_tail", test }
     }
 
     public var image: Image
@@ -52,9 +54,12 @@ public struct BootReport: Codable, Sendable, Equatable {
     public var guestInstructions: UInt64
     public var relocation: Relocation?
     public var profile: BootProfile
+    /// Exceptions the guest took at its own vectors, by class (absent when none).
+    public var exceptionsTaken: [String: Int]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case image, board, policy, outcome, console, guestInstructions = "guest_instructions", relocation, profile
+        case image, board, policy, outcome, console, guestInstructions = "guest_instructions", relocation, profile,
+             exceptionsTaken = "exceptions_taken"
     }
 
     /// One JSON object, keys sorted; `includingHostTiming: false` leaves the one measured

@@ -8,11 +8,16 @@ extension BootReport {
         lines.append("")
         lines.append("== \(image.path) (\(image.format), \(image.size) bytes in \(image.placement) at \(image.base), entry \(image.entry)); \(board.ramMiB) MiB RAM, devicetree at \(board.deviceTree)")
         lines.append("outcome: \(outcome.status.rawValue): \(outcome.message)")
+        if let test = outcome.test { lines.append("test result: \(test.line)") }
         if !consoleShown {
             lines.append("console tail:")
             lines += outcome.consoleTail.split(separator: "\n", omittingEmptySubsequences: false).map { "  | " + $0 }
         }
         lines.append("guest instructions: \(guestInstructions.grouped)")
+        if let taken = exceptionsTaken {
+            lines.append("exceptions taken at the guest's vectors: "
+                         + taken.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         if let relocation { lines.append("relocated by \(relocation.offset) (\(relocation.source)); sites are image+offset") }
         lines += profile.textLines(policy: policy.name)
         return lines.joined(separator: "\n")

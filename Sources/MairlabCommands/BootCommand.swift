@@ -74,6 +74,8 @@ extension Mairlab {
             let stream: (([UInt8]) -> Void)? = json ? nil : { console.output(String(decoding: $0, as: UTF8.self), terminator: "") }
             let report = try Harness.Boot.run(options, console: stream)
             console.output(json ? report.json() : report.text(consoleShown: !json))
+            // A guest that reports its own tests decides by their verdict.
+            if let test = report.outcome.test, test.verdict == .fail { throw ExitCode(1) }
             switch report.outcome.status {
             case .systemOff, .systemReset, .waitingForInput: return
             default: throw ExitCode(1)

@@ -70,6 +70,19 @@ import Testing
         #expect(report.guestInstructions == 4)
     }
 
+    /// A guest printing kvm-unit-tests' vocabulary (`movz w2, #c; str w2, [x1]` per character)
+    /// is judged by what it reports.
+    @Test func aGuestReportingInKvmUnitTestsWordsIsJudgedByThem() throws {
+        let text = "PASS: a\nSKIP: b\nEXIT: STATUS=1\n"
+        let prints: [UInt32] = text.utf8.flatMap { (c: UInt8) -> [UInt32] in [0x5280_0002 | UInt32(c) << 5, 0xB900_0022] }
+        let report = try Self.boot([0xD2A1_2001] + prints + Self.systemOffID + [0xD400_0002])
+        #expect(report.outcome.status == .systemOff)
+        let test = try #require(report.outcome.test)
+        #expect(test.verdict == .pass)
+        #expect(test.passed == 1 && test.skipped == 1 && test.failed == 0)
+        #expect(test.exitStatus == 1)
+    }
+
     /// A read of GICD_CTLR, then `b .`: the budget's outcome says an interrupt may be awaited.
     @Test func budgetAfterTheGICSaysNoInterruptComes() throws {
         let report = try Self.boot([
@@ -136,5 +149,37 @@ import Testing
         } catch {
             #expect("\(error)".contains("do not fit in the 128 MiB"))
         }
+    }
+}
+
+/// kvm-unit-tests' report vocabulary (lib/report.c, lib/arm/io.c) read from a console.
+@Suite struct GuestTestResultTests {
+    @Test func passesCountAndTheExitStatus() throws {
+        let result = try #require(GuestTestResult(console: "PASS: a\r\nINFO: x\r\nPASS: b\r\nSUMMARY: 2 tests\r\n\r\nEXIT: STATUS=1\r\n"))
+        #expect(result.verdict == .pass)
+        #expect(result.passed == 2 && result.failed == 0 && result.skipped == 0)
+        #expect(result.summary == "2 tests")
+        #expect(result.exitStatus == 1)
+        #expect(result.line == "PASS (2 passed, 0 failed, 0 skipped; EXIT: STATUS=1)")
+    }
+
+    // report_summary() returns 77 >> 1 when every test was skipped: the status reads 77.
+    @Test func everythingSkippedIsASkip() throws {
+        let result = try #require(GuestTestResult(console: "SKIP: psci: At least 2 cpus required\nSUMMARY: 1 tests, 1 skipped\nEXIT: STATUS=77\n"))
+        #expect(result.verdict == .skip)
+        #expect(result.skipped == 1)
+    }
+
+    @Test func aFailureOrABadStatusFails() throws {
+        #expect(GuestTestResult(console: "PASS: a\nFAIL: b\nEXIT: STATUS=3\n")?.verdict == .fail)
+        #expect(GuestTestResult(console: "PASS: a\nEXIT: STATUS=3\n")?.verdict == .fail)
+        #expect(GuestTestResult(console: "XPASS: a\nEXIT: STATUS=1\n")?.verdict == .fail)
+        #expect(GuestTestResult(console: "XFAIL: a\nPASS: b\nEXIT: STATUS=1\n")?.verdict == .pass)
+    }
+
+    @Test func aConsoleWithoutTheVocabularyHasNoResult() {
+        #expect(GuestTestResult(console: "U-Boot 2023.01\r\n=> version\r\n") == nil)
+        // A PASS: that is not at a line's start is not a report line.
+        #expect(GuestTestResult(console: "echo PASS: nothing\n") == nil)
     }
 }
