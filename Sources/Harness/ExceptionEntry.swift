@@ -38,8 +38,13 @@ extension GuestExecution {
         if intno == 1, let word = instructionWord(at: pc), ExceptionGeneratingInstruction(word: word)?.kind == .hvc {
             return false
         }
-        guard let (syndrome, faultAddress) = machine.exceptionSyndrome(),
-              let pstate = try? machine.read(.pstate), let vbar = try? machine.read(.VBAR_EL1),
+        guard let (syndrome, faultAddress) = machine.exceptionSyndrome() else { return false }
+        return beginEntry(syndrome: syndrome, faultAddress: faultAddress)
+    }
+
+    /// Asks QEMU for the entry that will carry a synchronous exception with this syndrome.
+    private func beginEntry(syndrome: UInt32, faultAddress: UInt64) -> Bool {
+        guard let pstate = try? machine.read(.pstate), let vbar = try? machine.read(.VBAR_EL1),
               let hcr = try? machine.readSystemRegister(Machine.hcrEL2) else { return false }
         let el = (pstate >> 2) & 3
         guard el <= 1 else { return false }
@@ -59,6 +64,57 @@ extension GuestExecution {
         fast.entryPending = true
         return true
     }
+
+    /// An access Unicorn refused because no region covers its VA (2.0.1 checks VAs before
+    /// translating). When the guest's stage 1 maps it to existing memory it is performed after
+    /// all (a placeholder page at the VA); otherwise it is the abort the architecture gives, at
+    /// the guest's vector: the walk's fault, or a synchronous external abort (FSC 0b010000) when
+    /// the walk reaches a PA nothing backs, as QEMU's virt answers (kvm-unit-tests' selftest
+    /// relies on it). Returns where to restart, or nil when the run must end: no vectors, or the
+    /// same abort again with no progress.
+    func retryRefusedAccess() -> UInt64? {
+        guard pendingEntry == nil, let access = invalidAccess,
+              let pstate = try? machine.read(.pstate), (pstate >> 2) & 3 <= 1 else { return nil }
+        let fetch = access.kind == .unmappedFetch, write = access.kind == .unmappedWrite
+        let pc = fetch ? access.virtualAddress : machine.pc
+        let fsc: UInt32
+        var registers = machine.translationRegisters
+        registers.features = translator.features
+        do {
+            let pa = try registers.stage1.translate(access.virtualAddress, access: fetch ? .instructionFetch : .data,
+                                                    reader: PhysicalMemory(machine: machine)).outputAddress
+            if (try? machine.read(1, at: pa)) != nil { return aliasVirtualPage(access.virtualAddress, restartAt: pc) }
+            fsc = 0b01_0000
+        } catch .fault(let fault) {
+            fsc = UInt32(fault.faultStatusCode)
+        } catch {
+            return nil
+        }
+        let progress = (pc: pc, instructions: fast.instructions)
+        guard fast.vectorsInstalled, lastAbort.map({ $0 != progress }) ?? true else { return nil }
+        lastAbort = progress
+        // ESR_EL1: instruction abort 0x20 (lower EL) / 0x21 (same EL), data abort 0x24 / 0x25;
+        // IL = 1; WnR (bit 6) for a write; no instruction syndrome (ISV = 0).
+        let sameEL: UInt32 = (pstate >> 2) & 3 == 1 ? 1 : 0
+        let ec: UInt32 = (fetch ? 0x20 : 0x24) | sameEL
+        let syndrome = ec << 26 | 1 << 25 | (write ? 1 << 6 : 0) | fsc
+        if !fetch { fast.correct(at: pc, begun: true) }
+        return beginEntry(syndrome: syndrome, faultAddress: access.virtualAddress) ? pc : nil
+    }
+
+    /// The walk maps the refused VA to memory that exists: only the emulator's VA check stood in
+    /// the way. A placeholder page at the VA (its contents never used: the access reaches the
+    /// PA) lets the instruction run again; at most `virtualAliasLimit` pages per run.
+    private func aliasVirtualPage(_ va: UInt64, restartAt pc: UInt64) -> UInt64? {
+        guard virtualAliases < Self.virtualAliasLimit, (try? machine.reserveVirtualWindow(va & ~0xFFF, size: 0x1000)) != nil
+        else { return nil }
+        virtualAliases += 1
+        lastAbort = nil
+        fast.correct(at: pc, begun: false)
+        return pc
+    }
+
+    static let virtualAliasLimit = 4096
 
     /// The first block after the entry: put back what carried it, and write the real syndrome.
     func entryBlock(at address: UInt64) {

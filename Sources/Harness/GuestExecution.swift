@@ -33,6 +33,11 @@ final class GuestExecution {
     /// An exception entry to the guest's vector in progress, and those completed by class.
     var pendingEntry: PendingEntry?
     var exceptionsTaken: [String: Int] = [:]
+    /// The last abort delivered for a refused access, and the count then (a repeat with no
+    /// instruction run in between would loop forever).
+    var lastAbort: (pc: UInt64, instructions: UInt64)?
+    /// Placeholder pages mapped at VAs the guest's tables send to existing memory.
+    var virtualAliases = 0
     var sites: [UInt64: String] = [:]
     /// TVM and TRVM as the C filters were last set for (-1: not yet).
     private var filtersKey = -1

@@ -37,6 +37,7 @@ extension GuestExecution {
         if case .failure(let error) = result {
             guard ending == nil else { return false }
             guard error.isUnmappedAccess || error.isProtectedAccess else { throw error }
+            if error.isUnmappedAccess, let restart = retryRefusedAccess() { return try runSafely(from: restart, until: until) }
             unmapped(error)
             return false
         }
