@@ -29,42 +29,22 @@ public enum SnippetIsolation {
         var pending = [snippet.source.path]
         var scanned: Set<String> = []
         while let file = pending.popLast() {
-            guard scanned.insert(resolved(file)).inserted, let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
-            for reference in references(in: text) {
+            // Bytes that are not UTF-8 are read as U+FFFD: they cannot hide a directive.
+            guard scanned.insert(resolved(file)).inserted, let data = FileManager.default.contents(atPath: file) else { continue }
+            for reference in SourceReference.all(in: String(decoding: data, as: UTF8.self)) {
+                if let problem = reference.problem {
+                    throw Violation(file: Snippet.relative(file), line: reference.line, field: reference.field, message: problem)
+                }
                 let found = try target(of: reference, in: file, snippet: snippet, roots: roots, hint: hint)
                 if reference.field != ".incbin" { pending += found }
             }
         }
     }
 
-    /// A file name in a source, where it stands.
-    struct Reference: Equatable {
-        let line: Int
-        let field: String
-        let path: String
-    }
-
-    /// `.include "x"`, `.incbin "x"` (with optional offset and length), `#include "x"` and
-    /// `#include <x>`, one per line; comments after them are not read.
-    static func references(in text: String) -> [Reference] {
-        var found: [Reference] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.drop { $0 == " " || $0 == "\t" }
-            for field in [".include", ".incbin", "#include"] where line.hasPrefix(field) {
-                let rest = line.dropFirst(field.count).drop { $0 == " " || $0 == "\t" }
-                guard let open = rest.first, open == "\"" || open == "<" else { continue }
-                let body = rest.dropFirst()
-                guard let end = body.firstIndex(of: open == "<" ? ">" : "\"") else { continue }
-                found.append(Reference(line: index + 1, field: field, path: String(body[..<end])))
-            }
-        }
-        return found
-    }
-
     /// Where the assembler or preprocessor may find `reference` (the working directory, the
     /// including file's folder, `include/` and the allowed folders, as they search): every
     /// existing candidate must lie inside the roots. Returns the candidates found.
-    private static func target(of reference: Reference, in file: String, snippet: Snippet, roots: [String],
+    private static func target(of reference: SourceReference, in file: String, snippet: Snippet, roots: [String],
                                hint: String) throws(Violation) -> [String] {
         let fail = { (message: String) in
             Violation(file: Snippet.relative(file), line: reference.line, field: reference.field, message: "\"\(reference.path)\": \(message)")

@@ -33,21 +33,31 @@ import Testing
         }
     }
 
-    /// (body, line, directive, path, why): each refused before assembly, absent or not.
-    static let directives: [(String, Int, String, String, String)] = [
-        ("nop\n        .incbin \"/etc/passwd\"\nmairlab_end 0", 6, ".incbin", "/etc/passwd",
-         "an absolute path outside the snippet's folder; HINT"),
-        (".include \"../../elsewhere.inc\"\nmairlab_end 0", 5, ".include", "../../elsewhere.inc",
-         "`..` leads outside the snippet's folder; HINT"),
-        ("#include <stdio.h>\nmairlab_end 0", 5, "#include", "stdio.h",
-         "not found in the snippet's folder, its include/ or an allowed folder"),
+    /// (body, line, directive, what follows it in the message): each refused before assembly,
+    /// the file absent or not. HINT stands for the folder and `--allow-path` hint.
+    static let directives: [(String, Int, String, String)] = [
+        ("nop\n        .incbin \"/etc/passwd\"\nmairlab_end 0", 6, ".incbin",
+         "\"/etc/passwd\": an absolute path outside the snippet's folder; HINT"),
+        (".include \"../../elsewhere.inc\"\nmairlab_end 0", 5, ".include",
+         "\"../../elsewhere.inc\": `..` leads outside the snippet's folder; HINT"),
+        ("# include <stdio.h>\nmairlab_end 0", 5, "#include",
+         "\"stdio.h\": not found in the snippet's folder, its include/ or an allowed folder"),
+        // Upper case, after a label and a `;`, after a block comment: the assembler reads them.
+        ("here: nop; /* x */ .INCBIN \"/etc/passwd\"\nmairlab_end 0", 5, ".incbin",
+         "\"/etc/passwd\": an absolute path outside the snippet's folder; HINT"),
+        (".macro grab p\n.incbin \"\\p\"\n.endm\nmairlab_end 0", 6, ".incbin",
+         "\"\\p\" is not a literal file name (a macro argument or name); write the file name out"),
+        ("#define SECRET .incbin \"/etc/passwd\"\nmairlab_end 0", 5, "#define",
+         "a directive naming a file inside a macro cannot be checked; write it out"),
+        (".altmacro\nmairlab_end 0", 5, ".altmacro",
+         "not accepted: its substitutions can build a file name the check cannot read"),
     ]
 
     @Test(arguments: directives)
-    func aDirectiveNamingAPathOutsideIsRefused(body: String, line: Int, field: String, path: String, why: String) throws {
+    func aDirectiveNamingAPathOutsideIsRefused(body: String, line: Int, field: String, tail: String) throws {
         let snippet = try Fixtures.snippet("directive", body)
-        let message = why.replacingOccurrences(of: "HINT", with: Self.hint(snippet))
-        #expect(Self.refusal(snippet) == "\(snippet.displayPath):\(line): \(field): \"\(path)\": \(message)")
+        let message = tail.replacingOccurrences(of: "HINT", with: Self.hint(snippet))
+        #expect(Self.refusal(snippet) == "\(snippet.displayPath):\(line): \(field): \(message)")
     }
 
     @Test func aSymbolicLinkOutOfTheFolderIsRefused() throws {
@@ -93,11 +103,12 @@ import Testing
     }
 
     @Test func directivesAreFoundWithTheirLines() {
-        let text = "  .include \"a.inc\"\n// .include \"no\"\n\t.incbin \"b.bin\", 0, 4\n#include <c.h>\n.includex\n.incbin noquote"
-        #expect(SnippetIsolation.references(in: text) == [
+        let text = "  .include \"a.inc\"\n// .include \"no\"\n\t.incbin \"b.bin\", 0, 4\n#include <c.h>\n.includex\n/* .incbin \"no\"\n */ x: .incbin \"d\" // .incbin \"no\""
+        #expect(SourceReference.all(in: text) == [
             .init(line: 1, field: ".include", path: "a.inc"),
             .init(line: 3, field: ".incbin", path: "b.bin"),
             .init(line: 4, field: "#include", path: "c.h"),
+            .init(line: 7, field: ".incbin", path: "d"),
         ])
     }
 }
