@@ -11,7 +11,16 @@ import Testing
 /// `MAIRLAB_RANDOM_WORDS=N swift test --skip-build --filter RandomGuestTests` runs N words per
 /// seed instead of the CI default (docs/reliability.md has the longer run's numbers).
 @Suite struct RandomGuestTests {
-    static let wordsPerSeed = ProcessInfo.processInfo.environment["MAIRLAB_RANDOM_WORDS"].flatMap { Int($0) } ?? 60
+    static let longer = ProcessInfo.processInfo.environment["MAIRLAB_RANDOM_WORDS"].flatMap { Int($0) }
+    static let wordsPerSeed = longer ?? 60
+    /// Words whose translation makes Unicorn 2.0.1 abort the whole process (QEMU's
+    /// `g_assert_not_reached` on unallocated FP16 encodings, docs/reliability.md): skipped, so
+    /// that a longer run goes on; `MAIRLAB_RANDOM_SKIP=0x...,0x...` adds more.
+    static let unicornAborts: Set<UInt32> = Set([
+        0x2EF9_88D9, 0x2E79_4926, 0x7E78_28DC, 0x2E78_3B4E, 0x6EF9_8810, 0x4EF8_9BFD,  // two-reg misc
+        0x2E47_0E36, 0x0ED2_2F2C, 0x6ED9_0F20, 0x4EC4_2FB9, 0x4EC4_1F32, 0x2EC7_0CA4,  // three-reg same
+    ] +
+        (ProcessInfo.processInfo.environment["MAIRLAB_RANDOM_SKIP"] ?? "").split(separator: ",").compactMap { UInt32($0.dropFirst(2), radix: 16) })
     /// Two words the guest branches over, marking the slot in the image file.
     static let marker: [UInt8] = [0x52, 0x49, 0x41, 0x4D, 0x50, 0x4F, 0x52, 0x50]
 
@@ -49,14 +58,17 @@ import Testing
         let marks = (0...(file.count - 12)).filter { Array(file[$0..<($0 + 8)]) == Self.marker }
         try #require(marks.count == 1)
         var statuses: [Outcome.Status: Int] = [:]
-        for word in words {
+        for word in words where !Self.unicornAborts.contains(word) {
+            // A longer run names each word first, unbuffered: if the process dies, the last
+            // line names the word that killed it.
+            if Self.longer != nil { FileHandle.standardError.write(Data("seed \(seed) word 0x\(String(word, radix: 16))\n".utf8)) }
             let report = try Runner.run(Self.patched(loaded, file: file, slot: marks[0] + 8, word: word), options: RunOptions())
             statuses[report.outcome.status, default: 0] += 1
             #expect(report.outcome.status != .timedOut, "word 0x\(String(word, radix: 16))")
             // The slot word ran: the prologue is 29 loads and a branch.
             #expect(report.guestInstructions >= 31 || report.outcome.status == .guestFault, "word 0x\(String(word, radix: 16))")
         }
-        #expect(statuses.values.reduce(0, +) == words.count)
+        #expect(statuses.values.reduce(0, +) == words.filter { !Self.unicornAborts.contains($0) }.count)
         // Random words are mostly unallocated or fault; some run on to the end.
         #expect(statuses[.guestFault, default: 0] > 0 && statuses[.completed, default: 0] > 0, "\(statuses)")
     }
