@@ -103,18 +103,28 @@ public enum Check {
         text.split(whereSeparator: \.isNewline).joined(separator: " | ")
     }
 
-    /// The Test Anything Protocol (version 12) for CI.
+    /// `text` as TAP comment lines, one per line of it: a consumer reading line by line never
+    /// takes a line of a detail for a result, a plan or `Bail out!`.
+    public static func tapComment(_ text: String) -> String {
+        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { "# " + $0 }.joined(separator: "\n")
+    }
+
+    /// The Test Anything Protocol (version 12) for CI: a plan, one line per result, details of
+    /// failures as comment lines after their result.
     public static func tap(_ results: [Result]) -> String {
         var lines = ["1..\(results.count)"]
         for (index, result) in results.enumerated() {
-            // A TAP consumer reads line by line: nothing of ours may start a line of its own.
-            let name = oneLine("\(result.snippet) \(result.policy): \(result.condition)").replacingOccurrences(of: "#", with: "\\#")
-            let detail = oneLine(result.detail)
+            // A description ends at `#` (a directive follows): escape it, and the escape character.
+            let name = oneLine("\(result.snippet) \(result.policy): \(result.condition)")
+                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "#", with: "\\#")
             switch result.status {
             case .pass: lines.append("ok \(index + 1) - \(name)")
-            case .fail, .undecided: lines.append("not ok \(index + 1) - \(name)\n# \(result.status.rawValue): \(detail)")
-            case .xfail: lines.append("not ok \(index + 1) - \(name) # TODO \(detail)")
-            case .skip: lines.append("ok \(index + 1) - \(name) # SKIP \(detail)")
+            case .fail, .undecided:
+                lines.append("not ok \(index + 1) - \(name)")
+                lines.append(tapComment("\(result.status.rawValue): \(result.detail)"))
+            // A directive's reason must stay on the result's line.
+            case .xfail: lines.append("not ok \(index + 1) - \(name) # TODO \(oneLine(result.detail))")
+            case .skip: lines.append("ok \(index + 1) - \(name) # SKIP \(oneLine(result.detail))")
             }
         }
         return lines.joined(separator: "\n")

@@ -15,6 +15,8 @@ public enum HarnessError: Error, CustomStringConvertible, Equatable {
     case image(file: String, message: String)
     case unicorn(UnicornError)
     case io(String)
+    /// A path a snippet names outside its folder (file, line, field).
+    case isolation(SnippetIsolation.Violation)
 
     public var description: String {
         switch self {
@@ -36,6 +38,8 @@ public enum HarnessError: Error, CustomStringConvertible, Equatable {
             "emulator: \(error)"
         case .io(let message):
             message
+        case .isolation(let violation):
+            violation.description
         }
     }
 }

@@ -64,6 +64,11 @@ public struct LoadedSnippet: Sendable {
         } catch {
             throw HarnessError.format(error)
         }
+        do {
+            try SnippetIsolation.check(snippet)
+        } catch {
+            throw HarnessError.isolation(error)
+        }
         let toolchain = try toolchain ?? Toolchain.find()
         let source = try Self.bytes(of: snippet.source, display: snippet.displayPath)
         let manifestBytes = try Self.bytes(of: snippet.manifestFile, display: snippet.displayManifest)

@@ -6,6 +6,8 @@ public struct Snippet: Sendable, Equatable {
     public let name: String
     public let source: URL
     public let manifestFile: URL
+    /// Folders besides its own that the user lets this snippet read (`--allow-path`).
+    public var allowedDirectories: [URL] = []
 
     /// The folder of shared includes (`mairlab.inc`) next to the snippets.
     public var includeDirectory: URL { source.deletingLastPathComponent().appendingPathComponent("include") }
@@ -35,6 +37,13 @@ public struct Snippet: Sendable, Equatable {
             .filter { $0.hasSuffix(".S") }
             .sorted { $0.dropLast(2) < $1.dropLast(2) }
         return try names.map { try Snippet(path: directory.appendingPathComponent($0).path) }
+    }
+
+    /// This snippet, also allowed to read files in `directories`.
+    public func allowing(_ directories: [URL]) -> Snippet {
+        var copy = self
+        copy.allowedDirectories += directories
+        return copy
     }
 
     /// The path as a person typed it, relative to the working directory when possible.

@@ -19,6 +19,8 @@ extension Mairlab {
 
         @OptionGroup var location: SnippetLocation
 
+        @OptionGroup var allowed: AllowedPaths
+
         @Flag(help: "Print TAP (Test Anything Protocol) instead.")
         var tap = false
 
@@ -29,7 +31,7 @@ extension Mairlab {
 
         func run() throws {
             let console = Console.current
-            let found = try location.snippets(snippets)
+            let found = try location.snippets(snippets, allowing: allowed)
             let catalog = try hypervisor.catalog()
             let old = try baseline.map { try RunDiff.load(URL(fileURLWithPath: $0), display: $0) }
             // With a baseline, every (snippet, policy) of the checked snippets runs, once: the
@@ -37,7 +39,8 @@ extension Mairlab {
             let outcome = Collector.Check.run(found, catalog: catalog, everyPolicy: baseline != nil)
             let results = outcome.results
             console.output(tap ? Collector.Check.tap(results) : results.map(\.line).joined(separator: "\n"))
-            console.output(tap ? "# " + Collector.Check.summary(results) : Collector.Check.summary(results))
+            let comment = { (text: String) in tap ? Collector.Check.tapComment(text) : text }
+            console.output(comment(Collector.Check.summary(results)))
             var changed = false
             if let baseline, let old {
                 let current = Dictionary(outcome.entries.compactMap(\.report).map { (RunDiff.key($0), $0) },
@@ -45,8 +48,8 @@ extension Mairlab {
                 // Records of snippets not checked here are left out of the comparison.
                 let checked = Set(found.map(\.name))
                 let changes = RunDiff.changes(from: old.filter { checked.contains($0.value.snippet) }, to: current)
-                console.output((tap ? "# " : "") + "BASELINE \(baseline): " + (changes.isEmpty ? "no change" : "\(changes.count) change(s)"))
-                for change in changes { console.output((tap ? "# " : "") + change) }
+                console.output(comment("BASELINE \(baseline): " + (changes.isEmpty ? "no change" : "\(changes.count) change(s)")))
+                for change in changes { console.output(comment(change)) }
                 changed = !changes.isEmpty
             }
             if results.contains(where: \.isUnexpected) || changed { throw ExitCode(1) }

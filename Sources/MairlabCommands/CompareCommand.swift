@@ -20,6 +20,8 @@ extension Mairlab {
 
         @OptionGroup var location: SnippetLocation
 
+        @OptionGroup var allowed: AllowedPaths
+
         @Option(help: "Comma-separated policy names (default: every regime and rewrite variant; with --policy-file, its policies too).")
         var policies: String?
 
@@ -44,7 +46,7 @@ extension Mairlab {
                     .map(hypervisor.applyKnobs)
             }
             let costModel = try hypervisor.costModel()
-            let target = try Snippet(path: snippet, searchDirectory: location.directory)
+            let target = try Snippet(path: snippet, searchDirectory: location.directory).allowing(allowed.directories)
             let reports = try configurations.map {
                 try Runner.run(target, options: RunOptions(policy: $0, costModel: costModel, eventLimit: 0))
             }

@@ -11,10 +11,20 @@ struct SnippetLocation: ParsableArguments {
 
     var directory: URL { URL(fileURLWithPath: images) }
 
-    /// The snippets named, or all of them when none is.
-    func snippets(_ names: [String]) throws -> [Snippet] {
-        names.isEmpty ? try Snippet.all(in: directory) : try names.map { try Snippet(path: $0, searchDirectory: directory) }
+    /// The snippets named, or all of them when none is, each allowed to read `allowed` too.
+    func snippets(_ names: [String], allowing allowed: AllowedPaths) throws -> [Snippet] {
+        let found = names.isEmpty ? try Snippet.all(in: directory) : try names.map { try Snippet(path: $0, searchDirectory: directory) }
+        return found.map { $0.allowing(allowed.directories) }
     }
+}
+
+/// `--allow-path`: folders the user lets snippets read besides their own (for the commands
+/// that assemble them).
+struct AllowedPaths: ParsableArguments {
+    @Option(name: .customLong("allow-path"), help: "A folder snippets may read files from besides their own (.include, .incbin); repeatable.")
+    var paths: [String] = []
+
+    var directories: [URL] { paths.map { URL(fileURLWithPath: $0) } }
 }
 
 /// `--policy NAME`, `--policy-file`, the knobs that override a policy's parts, and `--cost`

@@ -28,6 +28,8 @@ extension Mairlab {
 
         @OptionGroup var location: SnippetLocation
 
+        @OptionGroup var allowed: AllowedPaths
+
         @Flag(help: "Print each run as one JSON object on its own line.")
         var json = false
 
@@ -67,7 +69,7 @@ extension Mairlab {
         }
 
         func run() throws {
-            let found = try location.snippets(snippets)
+            let found = try location.snippets(snippets, allowing: allowed)
             if snippets.isEmpty { return try suite(found) }
             let console = Console.current
             let options = RunOptions(budget: budget, policy: try hypervisor.resolve(catalog: hypervisor.catalog()),
