@@ -4,7 +4,7 @@ import Unicorn
 import Foundation
 
 /// The board's devices as the guest reaches them: the PL011 (console out, queued input in),
-/// the GIC regions (present and quiet: reads 0, writes ignored, since nothing is delivered),
+/// the GICv2 (its distributor and CPU interface, driven by the generic timers),
 /// and the PSCI conduit. Counts every exit a real hypervisor would take for them.
 struct BoardDevices {
     /// A PSCI call as the guest made it, and the board's answer.
@@ -16,6 +16,8 @@ struct BoardDevices {
     }
 
     var uart = PL011()
+    var gic = GICv2()
+    var timers = GenericTimers()
     /// Every byte the guest wrote to UARTDR.
     private(set) var console: [UInt8] = []
     var psciCalls: [PSCICall] = []

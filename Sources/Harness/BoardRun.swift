@@ -22,10 +22,22 @@ extension GuestExecution {
             if !sent.isEmpty { board.consoleSink?(sent) }
         })
         let gic = VirtBoard.gicDistributor.base..<VirtBoard.gicCPUInterface.end
-        try machine.mapMMIO(gic.lowerBound, size: UInt64(gic.count), read: { _, _ in
+        let cpuInterface = VirtBoard.gicCPUInterface.base - VirtBoard.gicDistributor.base
+        try machine.mapMMIO(gic.lowerBound, size: UInt64(gic.count), read: { [unowned self] offset, size in
             board.devices.gicAccess()
-            return 0
-        }, write: { _, _, _ in board.devices.gicAccess() })
+            let value = offset < cpuInterface ? board.devices.gic.distributorRead(offset: offset, size: size)
+                : board.devices.gic.cpuInterfaceRead(offset: offset - cpuInterface)
+            updateInterrupts(now: timerCount(at: machine.pc))
+            return value
+        }, write: { [unowned self] offset, size, value in
+            board.devices.gicAccess()
+            if offset < cpuInterface {
+                board.devices.gic.distributorWrite(offset: offset, size: size, value: value)
+            } else {
+                board.devices.gic.cpuInterfaceWrite(offset: offset - cpuInterface, value: value)
+            }
+            updateInterrupts(now: timerCount(at: machine.pc))
+        })
     }
 
     /// A PSCI call (DEN0022) through HVC or SMC at `pc`: answered in X0 and resumed after the
@@ -77,17 +89,16 @@ extension GuestExecution {
         // Unicorn 2.0.1 returns from a WFI with PC after it (notes/unicorn-exceptions.md).
         if let pa = try? translate(pc &- 4), (try? machine.read32(at: pa)) == 0xD503_207F {
             return RunEnding(status: .waitingForInterrupt, exitStatus: nil, fault: nil,
-                             message: "WFI at \(site(pc &- 4)): nothing can wake it, the board delivers no interrupts (one CPU, GIC present but quiet)")
+                             message: "WFI at \(site(pc &- 4)): nothing can wake it (no EL1 timer is armed to raise an interrupt, and there is no other CPU)")
         }
         return nil
     }
 
-    /// A guest that set up the GIC and then ran out of budget is most likely waiting for an
-    /// interrupt (kvm-unit-tests' timer test polls CNTV_CTL_EL0.ISTATUS, which Unicorn 2.0.1
-    /// never sets): said, since this board delivers none.
+    /// A guest that set up the GIC and then ran out of budget may be waiting for an interrupt
+    /// this board cannot raise: said, with what it can raise.
     var interruptHint: String? {
         guard let accesses = board?.devices.exits["mmio gic"], accesses > 0 else { return nil }
-        return "; it accessed the GIC \(accesses) times and may be waiting for an interrupt, which this board never delivers (one CPU, no interrupt delivery)"
+        return "; it accessed the GIC \(accesses) times and may be waiting for an interrupt this board cannot raise (one CPU: only the EL1 timers' PPIs 27 and 30 and SGIs to itself)"
     }
 
     /// Sites named before the image's relocation was known would name the wrong place.

@@ -38,6 +38,10 @@ extension GuestExecution {
             relocation: board.relocation.map { .init(offset: hex($0.offset), source: $0.source) },
             profile: bootProfile(board))
         report.exceptionsTaken = exceptionsTaken.isEmpty ? nil : exceptionsTaken
+        let acknowledged = board.devices.gic.acknowledged
+        report.interruptsAcknowledged = acknowledged.isEmpty ? nil
+            : Dictionary(uniqueKeysWithValues: acknowledged.map { (String($0.key), $0.value) })
+        report.wfiSkips = wfiSkips
         return report
     }
 

@@ -56,10 +56,14 @@ public struct BootReport: Codable, Sendable, Equatable {
     public var profile: BootProfile
     /// Exceptions the guest took at its own vectors, by class (absent when none).
     public var exceptionsTaken: [String: Int]? = nil
+    /// Interrupts the guest acknowledged at the GIC (GICC_IAR), by INTID (absent when none).
+    public var interruptsAcknowledged: [String: Int]? = nil
+    /// WFIs after which the count skipped ahead to the next timer event.
+    public var wfiSkips: Int = 0
 
     enum CodingKeys: String, CodingKey {
         case image, board, policy, outcome, console, guestInstructions = "guest_instructions", relocation, profile,
-             exceptionsTaken = "exceptions_taken"
+             exceptionsTaken = "exceptions_taken", interruptsAcknowledged = "interrupts_acknowledged", wfiSkips = "wfi_skips"
     }
 
     /// One JSON object, keys sorted; `includingHostTiming: false` leaves the one measured

@@ -18,6 +18,11 @@ extension BootReport {
             lines.append("exceptions taken at the guest's vectors: "
                          + taken.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
+        if let acknowledged = interruptsAcknowledged {
+            lines.append("interrupts acknowledged at the GIC (INTID x count): "
+                         + acknowledged.sorted { Int($0.key)! < Int($1.key)! }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+                         + (wfiSkips > 0 ? "; WFI skipped the count ahead \(wfiSkips) time(s)" : ""))
+        }
         if let relocation { lines.append("relocated by \(relocation.offset) (\(relocation.source)); sites are image+offset") }
         lines += profile.textLines(policy: policy.name)
         return lines.joined(separator: "\n")

@@ -38,6 +38,9 @@ final class GuestExecution {
     var lastAbort: (pc: UInt64, instructions: UInt64)?
     /// Placeholder pages mapped at VAs the guest's tables send to existing memory.
     var virtualAliases = 0
+    /// HCR_EL2.VI as last driven from the board's GIC, and the WFIs the count skipped.
+    var interruptSignalled = false
+    var wfiSkips = 0
     var sites: [UInt64: String] = [:]
     /// TVM and TRVM as the C filters were last set for (-1: not yet).
     private var filtersKey = -1
@@ -130,6 +133,12 @@ final class GuestExecution {
         updateFilters()
         fast.onMisalignedAccess { [unowned self] access, pc in misalignedAccess(access, pc: pc) }
         fast.onEntryBlock { [unowned self] address in entryBlock(at: address) }
+        if board != nil {
+            for address in GenericTimers.encodings {
+                fast.filter(.msr, address, true)
+                fast.filter(.mrs, address, true)
+            }
+        }
         try installExceptionReturnHooks()
         try machine.onInterrupt { [unowned self] intno in exception(intno) }
         try machine.onInvalidMemory { [unowned self] access in
@@ -159,6 +168,7 @@ final class GuestExecution {
     /// A system instruction the filters handed over; host time counts only when it trapped.
     private func handle(_ insn: SystemInstruction) -> SystemInstructionAction {
         let trapsBefore = traps.log.total, start = traps.now
+        if board != nil, insn.kind != .sys, let action = timerRegisterAccess(insn) { return action }
         let action: SystemInstructionAction = switch insn.kind {
         case .msr: systemRegisterWrite(insn)
         case .mrs: systemRegisterRead(insn)

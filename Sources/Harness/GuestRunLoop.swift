@@ -8,11 +8,24 @@ extension GuestExecution {
     /// the block hook refuses the block that would pass it, and the rest of that block runs to a
     /// stop address), or the wall-clock safety net passes.
     func execute() throws {
-        let entry = try program.entry()
+        var pc = try program.entry()
         // `until` is never reached: the guest ends with `hvc #0` (an address never executed, so
-        // no block is cut and retranslated on each start).
-        guard try runSafely(from: entry, until: UInt64.max) else { return }
-        guard ending == nil else { return }
+        // no block is cut and retranslated on each start). A board's timer event, or a WFI the
+        // count can skip, resumes the run.
+        while true {
+            guard try runSafely(from: pc, until: UInt64.max) else { return }
+            guard ending == nil else { return }
+            if fast.stop == .event || fast.stop == .none, let resume = serviceTimers() {
+                fast.clearStop()
+                pc = resume
+                continue
+            }
+            return try ended()
+        }
+    }
+
+    /// The run stopped for good: say how.
+    private func ended() throws {
         switch fast.stop {
         case .budget:
             try finishBudget()

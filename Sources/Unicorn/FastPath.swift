@@ -149,6 +149,9 @@ public final class FastPath {
 
     public var timerReads: UInt64 { state.pointee.timer_reads }
 
+    /// What the C side adds to the instruction count for CNTVCT/CNTPCT.
+    public var timerOffset: Int64 { state.pointee.timer_offset }
+
     /// System instructions handed to Swift.
     public var forwarded: UInt64 { state.pointee.forwarded }
 
