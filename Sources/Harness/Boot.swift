@@ -32,7 +32,7 @@ extension GuestExecution {
                                               input: options.input)
         var report = BootReport(
             image: image, board: summary, policy: PolicySummary(options.policy),
-            outcome: .init(status: ending.status, message: ending.message, fault: ending.fault,
+            outcome: .init(status: ending.status, message: ending.message + Self.cpuOnNote(board), fault: ending.fault,
                            consoleTail: board.devices.consoleTail(), test: GuestTestResult(console: board.devices.consoleText)),
             console: board.devices.consoleText, guestInstructions: instructions,
             relocation: board.relocation.map { .init(offset: hex($0.offset), source: $0.source) },
@@ -43,6 +43,12 @@ extension GuestExecution {
             : Dictionary(uniqueKeysWithValues: acknowledged.map { (String($0.key), $0.value) })
         report.wfiSkips = wfiSkips
         return report
+    }
+
+    /// A guest that wanted a second CPU is told so in the outcome (PSCI refused each CPU_ON).
+    static func cpuOnNote(_ board: BoardGuest) -> String {
+        let refused = board.devices.psciCalls.filter { $0.function.hasPrefix("CPU_ON") && $0.result.hasPrefix("refused") }.count
+        return refused == 0 ? "" : "; PSCI refused CPU_ON \(refused) time(s): this board has one CPU"
     }
 
     private func bootProfile(_ board: BoardGuest) -> BootProfile {

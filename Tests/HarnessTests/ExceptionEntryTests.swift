@@ -101,6 +101,13 @@ import Testing
              esr: 0x15 << 26 | 1 << 25 | 7, elr: ("site", 4), spsr: 0x6000_0000, far: nil),
         Case(name: "UDF from EL0", body: "        cmp x0, x0\nsite:   udf #2", el0: true,
              esr: 0x00 << 26 | 1 << 25, elr: ("site", 0), spsr: 0x6000_0000, far: nil),
+        // From EL0 the abort is of a lower EL (EC 0x20); the BR before it set BTYPE to 0b01.
+        Case(name: "instruction abort from EL0", prelude: Self.mmuOn, body: """
+                    mov     x9, #0x80000000
+                    cmp     x0, x0
+            site:   br      x9
+            """, el0: true, esr: 0x20 << 26 | 1 << 25 | 0b000101, elr: nil, elrAddress: 0x8000_0000,
+             spsr: 0x6000_0400, far: 0x8000_0000),
         Case(name: "data abort from EL0", prelude: Self.mmuOn + "\n        ldr x9, =0x40100000", body: """
                     cmp     x0, x0
             site:   ldr     x1, [x9]
