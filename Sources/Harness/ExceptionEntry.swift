@@ -103,18 +103,21 @@ extension GuestExecution {
     }
 
     /// The walk maps the refused VA to memory that exists: only the emulator's VA check stood in
-    /// the way. A placeholder page at the VA (its contents never used: the access reaches the
-    /// PA) lets the instruction run again; at most `virtualAliasLimit` pages per run.
+    /// the way. A placeholder at the VA (its contents never used: the access reaches the PA)
+    /// lets the instruction run again: the largest of 1 GiB, 2 MiB or 4 KiB around it that
+    /// overlaps no region, since QEMU 5.0 aborts past 4096 memory sections (at most
+    /// `virtualAliasLimit` placeholders per run).
     private func aliasVirtualPage(_ va: UInt64, restartAt pc: UInt64) -> UInt64? {
-        guard virtualAliases < Self.virtualAliasLimit, (try? machine.reserveVirtualWindow(va & ~0xFFF, size: 0x1000)) != nil
-        else { return nil }
+        guard virtualAliases < Self.virtualAliasLimit else { return nil }
+        let sizes: [UInt64] = [1 << 30, 1 << 21, 1 << 12]
+        guard sizes.contains(where: { (try? machine.reserveVirtualWindow(va & ~($0 - 1), size: $0)) != nil }) else { return nil }
         virtualAliases += 1
         lastAbort = nil
         fast.correct(at: pc, begun: false)
         return pc
     }
 
-    static let virtualAliasLimit = 4096
+    static let virtualAliasLimit = 256
 
     /// The first block after the entry: put back what carried it, and write the real syndrome.
     func entryBlock(at address: UInt64) {
