@@ -40,6 +40,8 @@ public struct VirtBoard: Hashable, Sendable {
     /// Whether `/flash@0` is described. On by default, as on virt; without a CFI model behind
     /// it firmware probing the flash finds none (U-Boot reports it and goes on).
     public var describesFlash: Bool
+    /// Where an initial ramdisk lies in RAM (`/chosen/linux,initrd-start` and `-end`).
+    public var initrd: AddressRange?
 
     public init(ramSize: UInt64 = 128 << 20, bootargs: String = "", cpuCompatible: String = "arm,cortex-a57", describesFlash: Bool = true) {
         self.ramSize = ramSize
@@ -68,10 +70,11 @@ public struct VirtBoard: Hashable, Sendable {
             .string("model", "mairlab virt"),  // DT spec 3.2: required at the root
             .references("interrupt-parent", [Self.gicPhandle]),
         ])
+        // chosen binding: linux,initrd-start and -end (u32 or u64; the end is exclusive).
         root.children.append(Node("chosen", properties: [
             .string("bootargs", bootargs),
             .string("stdout-path", "/pl011@\(String(Self.uart.base, radix: 16))"),
-        ]))
+        ] + (initrd.map { [.u64("linux,initrd-start", $0.base), .u64("linux,initrd-end", $0.end)] } ?? [])))
         root.children.append(Node("memory@\(String(Self.ramBase, radix: 16))", properties: [
             .string("device_type", "memory"),
             .reg([ram]),

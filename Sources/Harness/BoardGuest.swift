@@ -13,9 +13,9 @@ final class BoardGuest: GuestProgram {
     }
 
     let options: BootOptions
-    let board: VirtBoard
+    private(set) var board: VirtBoard
     /// The image's bytes as they are placed; ELF segments each on their own.
-    let pieces: [Piece]
+    private(set) var pieces: [Piece]
     let elf: ELFImage?
     let imageBase: UInt64
     let imageSize: UInt64
@@ -77,9 +77,19 @@ final class BoardGuest: GuestProgram {
             pieces = [Piece(address: base, bytes: bytes)]
             (imageBase, imageSize, entryPoint) = (base, size, options.entry ?? base)
         }
+        var imageEnd = imageBase + imageSize
+        if let initrdPath = options.initrdPath {
+            // virt puts the initrd where the devicetree would go, and the devicetree above it.
+            let initrd = try Self.read(initrdPath, rawLimit: options.memory)
+            let address = try Self.placeDeviceTree(size: UInt64(initrd.count), flash: false, ram: ram, imageEnd: imageEnd,
+                                                   path: initrdPath)
+            pieces.append(Piece(address: address, bytes: initrd))
+            board.initrd = AddressRange(base: address, size: UInt64(initrd.count))
+            imageEnd = address + UInt64(initrd.count)
+        }
         deviceTree = board.deviceTreeBlob()
         deviceTreeAddress = try Self.placeDeviceTree(size: UInt64(deviceTree.count), flash: options.flash, ram: ram,
-                                                     imageEnd: imageBase + imageSize, path: path)
+                                                     imageEnd: imageEnd, path: path)
         relocation = options.relocationOffset.map { ($0, "--relocation-offset") }
         devices = BoardDevices(input: options.input)
     }

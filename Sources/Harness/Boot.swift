@@ -32,7 +32,7 @@ extension GuestExecution {
                                               input: options.input)
         var report = BootReport(
             image: image, board: summary, policy: PolicySummary(options.policy),
-            outcome: .init(status: ending.status, message: ending.message + Self.cpuOnNote(board), fault: ending.fault,
+            outcome: .init(status: ending.status, message: ending.message + Self.cpuOnNote(board) + Self.panicNote(board), fault: ending.fault,
                            consoleTail: board.devices.consoleTail(), test: GuestTestResult(console: board.devices.consoleText)),
             console: board.devices.consoleText, guestInstructions: instructions,
             relocation: board.relocation.map { .init(offset: hex($0.offset), source: $0.source) },
@@ -43,6 +43,14 @@ extension GuestExecution {
             : Dictionary(uniqueKeysWithValues: acknowledged.map { (String($0.key), $0.value) })
         report.wfiSkips = wfiSkips
         return report
+    }
+
+    /// Linux's last words, when it panicked (`panic()` prints "Kernel panic - not syncing: ").
+    static func panicNote(_ board: BoardGuest) -> String {
+        let marker = "Kernel panic - not syncing: "
+        guard let line = board.devices.consoleText.split(whereSeparator: \.isNewline).first(where: { $0.contains(marker) }),
+              let start = line.range(of: marker) else { return "" }
+        return "; the kernel panicked: " + line[start.upperBound...].trimmingCharacters(in: .whitespaces)
     }
 
     /// A guest that wanted a second CPU is told so in the outcome (PSCI refused each CPU_ON).

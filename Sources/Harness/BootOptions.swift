@@ -19,6 +19,8 @@ public struct BootOptions: Sendable {
     public var input: String
     /// `/chosen/bootargs`.
     public var bootargs: String
+    /// An initial ramdisk (e.g. a newc cpio) placed in RAM and named in `/chosen`.
+    public var initrdPath: String?
     /// The image's relocation offset, when known to the user (else read from U-Boot's gd).
     public var relocationOffset: UInt64?
     /// Trap records to list (nil: all); the profile always aggregates every trap.
@@ -37,7 +39,8 @@ public struct BootOptions: Sendable {
     public static let minimumMemory: UInt64 = 1 << 20
 
     public init(imagePath: String, flash: Bool = false, loadAddress: UInt64? = nil, entry: UInt64? = nil,
-                memory: UInt64 = defaultMemory, input: String = "", bootargs: String = "", relocationOffset: UInt64? = nil,
+                memory: UInt64 = defaultMemory, input: String = "", bootargs: String = "", initrdPath: String? = nil,
+                relocationOffset: UInt64? = nil,
                 eventLimit: Int? = 0, budget: Int = defaultBudget, policy: Policy = .kvm2015,
                 costModel: CostModel = .defaults) {
         self.imagePath = imagePath
@@ -47,6 +50,7 @@ public struct BootOptions: Sendable {
         self.memory = memory
         self.input = input
         self.bootargs = bootargs
+        self.initrdPath = initrdPath
         self.relocationOffset = relocationOffset
         self.eventLimit = eventLimit
         self.budget = budget

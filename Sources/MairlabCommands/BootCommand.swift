@@ -45,6 +45,9 @@ extension Mairlab {
         @Option(help: "The devicetree's /chosen/bootargs.")
         var bootargs: String = ""
 
+        @Option(help: ArgumentHelp("An initial ramdisk (e.g. a newc cpio) placed in RAM and named in /chosen.", valueName: "file"))
+        var initrd: String?
+
         @Option(help: "Instruction budget.")
         var budget: Int = BootOptions.defaultBudget
 
@@ -69,7 +72,7 @@ extension Mairlab {
             let console = Console.current
             let options = BootOptions(
                 imagePath: image, flash: flash, loadAddress: load, entry: entry, memory: memory, input: input,
-                bootargs: bootargs, relocationOffset: relocationOffset, eventLimit: events ? nil : 0, budget: budget,
+                bootargs: bootargs, initrdPath: initrd, relocationOffset: relocationOffset, eventLimit: events ? nil : 0, budget: budget,
                 policy: try hypervisor.resolve(catalog: hypervisor.catalog()), costModel: try hypervisor.costModel())
             let stream: (([UInt8]) -> Void)? = json ? nil : { console.output(String(decoding: $0, as: UTF8.self), terminator: "") }
             let report = try Harness.Boot.run(options, console: stream)

@@ -1,3 +1,4 @@
+import Board
 import Foundation
 import Hypervisor
 import Testing
@@ -251,5 +252,25 @@ import Testing
         #expect(report.outcome.test?.verdict == .pass)
         #expect(report.interruptsAcknowledged == ["27": 1])
         #expect(report.wfiSkips == 1)
+    }
+}
+
+/// `--initrd`: where virt puts it (the devicetree's usual place, RAM + min(RAM / 2, 128 MiB)),
+/// the devicetree 2 MiB-aligned above it, and `/chosen` naming it (chosen binding).
+@Suite struct InitrdPlacementTests {
+    @Test func initrdWhereVirtPutsItAndNamedInChosen() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mairlab-initrd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let image = directory.appendingPathComponent("image.bin"), initrd = directory.appendingPathComponent("initrd.cpio")
+        try Data([0x02, 0x00, 0x00, 0xD4]).write(to: image)            // hvc #0
+        try Data(repeating: 0xAB, count: 0x1234).write(to: initrd)
+        let guest = try BoardGuest(BootOptions(imagePath: image.path, initrdPath: initrd.path))
+        #expect(guest.board.initrd == AddressRange(base: 0x4400_0000, size: 0x1234))
+        #expect(guest.deviceTreeAddress == 0x4420_0000)
+        let blob = guest.board.deviceTreeBlob()
+        let text = String(decoding: blob, as: UTF8.self)
+        #expect(text.contains("linux,initrd-start") && text.contains("linux,initrd-end"))
+        #expect(guest.pieces.contains { $0.address == 0x4400_0000 && $0.bytes.count == 0x1234 })
     }
 }
