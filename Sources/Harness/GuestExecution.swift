@@ -98,6 +98,7 @@ final class GuestExecution {
     /// Runs the guest to its end; `report()` then says what happened (only the executions whose
     /// report is shown pay for one).
     func run() throws {
+        if let loaded { try Self.refuseUntranslatable(loaded) }
         do {
             try program.build(machine)
             try mapSharedMemory()
@@ -106,6 +107,19 @@ final class GuestExecution {
             try execute()
         } catch let error as UnicornError {
             throw HarnessError.unicorn(error)
+        }
+    }
+
+    /// A snippet holding a word that aborts Unicorn's translator (TranslatorAborts) is refused
+    /// before it runs: the alternative is the whole process dying when the word is reached.
+    static func refuseUntranslatable(_ loaded: LoadedSnippet) throws {
+        for segment in loaded.image.segments where segment.permissions.contains(.execute) {
+            for offset in stride(from: 0, to: segment.bytes.count - 3, by: 4) {
+                let word = segment.bytes[offset..<offset + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                guard TranslatorAborts.contains(word) else { continue }
+                let address = segment.virtualAddress + UInt64(offset)
+                throw HarnessError.image(file: loaded.snippet.displayPath, message: "the word \(hex(UInt64(word))) at \(loaded.image.symbolize(address)) is an unallocated AdvSIMD FP16 encoding (UNDEFINED), whose translation aborts Unicorn 2.0.1: not run (if it is data, move it out of the executable section)")
+            }
         }
     }
 
