@@ -41,6 +41,12 @@ public struct Comparison: Sendable {
              String(format: "%.2f%%", row.modeledOverheadPct),
              row.hostNsPerTrap.map { String(format: "%.0f", $0) } ?? "-"]
         }
+        return Self.render(header: header, body: body)
+    }
+
+    /// Columns padded to their widest cell: the first left-aligned, the rest right-aligned,
+    /// a rule under the header.
+    static func render(header: [String], body: [[String]]) -> String {
         let widths = header.indices.map { column in ([header] + body).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in

@@ -30,6 +30,21 @@ extension Mairlab {
         @Option(help: "Where the chart goes.")
         var results: String = "results"
 
+        @Option(help: ArgumentHelp("Compare boots of this image on the board (as `mairlab boot`) instead of a snippet.", valueName: "image"))
+        var boot: String?
+
+        @Option(help: ArgumentHelp("With --boot: an initial ramdisk.", valueName: "file"))
+        var initrd: String?
+
+        @Option(help: "With --boot: the devicetree's /chosen/bootargs.")
+        var bootargs: String = ""
+
+        @Option(help: "With --boot: RAM size (bytes, or K, M, G).")
+        var memory: String = "128M"
+
+        @Option(help: "With --boot: the instruction budget of each boot.")
+        var budget: Int = BootOptions.defaultBudget
+
         func run() throws {
             let console = Console.current
             let catalog = try hypervisor.catalog()
@@ -46,6 +61,7 @@ extension Mairlab {
                     .map(hypervisor.applyKnobs)
             }
             let costModel = try hypervisor.costModel()
+            if let boot { return try compareBoots(boot, configurations, costModel: costModel) }
             let target = try Snippet(path: snippet, searchDirectory: location.directory).allowing(allowed.directories)
             let reports = try configurations.map {
                 try Runner.run(target, options: RunOptions(policy: $0, costModel: costModel, eventLimit: 0))
@@ -61,6 +77,23 @@ extension Mairlab {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try chart.svg.write(to: url, atomically: true, encoding: .utf8)
             console.output("chart: \(Snippet.relative(url.path))")
+        }
+
+        /// The same boot under each policy (the guest runs the same instructions under all).
+        private func compareBoots(_ image: String, _ policies: [Policy], costModel: CostModel) throws {
+            let console = Console.current
+            let size = try Boot.size(memory)
+            var reports: [BootReport] = []
+            for policy in policies {
+                console.error("boot \(image) under \(policy.name) ...")
+                reports.append(try Harness.Boot.run(BootOptions(imagePath: image, memory: size, bootargs: bootargs, initrdPath: initrd,
+                                                                 budget: budget, policy: policy, costModel: costModel)))
+            }
+            let comparison = BootComparison(reports: reports)
+            console.output("\(image): \(reports.first.map { "\($0.guestInstructions) guest instructions" } ?? "")"
+                           + (comparison.guestCounts.isEmpty ? "" : "; the guest counted " + comparison.guestCounts.sorted { $0.key < $1.key }
+                               .map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+            console.output(comparison.table)
         }
     }
 
