@@ -11,6 +11,7 @@ public enum Cpio {
         public let name: String
         /// File type and permission bits, as in `st_mode`.
         public let mode: UInt32
+        /// The contents: less than 4 GiB, what the 8 hex digits of `c_filesize` hold.
         public let data: [UInt8]
         /// For a device node, the device it stands for (`rdevmajor`, `rdevminor`).
         public let deviceMajor: UInt32
@@ -18,6 +19,7 @@ public enum Cpio {
 
         public init(name: String, mode: UInt32, data: [UInt8] = [], deviceMajor: UInt32 = 0, deviceMinor: UInt32 = 0) {
             self.name = name
+            precondition(data.count <= Int(UInt32.max), "a newc entry holds less than 4 GiB")
             self.mode = mode
             self.data = data
             self.deviceMajor = deviceMajor
