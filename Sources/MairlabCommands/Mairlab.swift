@@ -16,7 +16,7 @@ public struct Mairlab: ParsableCommand {
         abstract: "Run AArch64 guest snippets under a modelled hypervisor and report traps and coherency.",
         version: SuiteContext.toolVersion,
         subcommands: [Run.self, List.self, Check.self, Compare.self, Diff.self, Merge.self, Explain.self, Bench.self,
-                      Boot.self])
+                      Boot.self, Initramfs.self])
 
     public init() {}
 

@@ -5,7 +5,7 @@ import Testing
 /// The CLI's help and text output, pinned: a change to what a user reads shows up as a diff
 /// of these files, to be read and accepted on purpose.
 @Suite struct GoldenTests {
-    static let subcommands = ["run", "list", "check", "compare", "diff", "merge", "explain", "bench", "boot"]
+    static let subcommands = ["run", "list", "check", "compare", "diff", "merge", "explain", "bench", "boot", "initramfs"]
 
     @Test(arguments: [""] + subcommands)
     func help(of subcommand: String) throws {
