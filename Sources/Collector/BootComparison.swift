@@ -6,7 +6,7 @@ import Harness
 /// with CONFIG_PID_IN_CONTEXTIDR, `contextidr_thread_switch` writes CONTEXTIDR_EL1 on every
 /// switch, whether or not it traps (the trapped count equals it only under a policy that traps
 /// for the whole run). System calls come from the guest's own count, when its console prints
-/// a line `mairlab-init: ... syscalls=N ...` (guest-images/linux-init).
+/// a line `mairlab-init: ... syscalls=N ...` (guest-images/linux-init: the parent's own calls).
 public struct BootComparison: Sendable {
     public struct Row: Sendable, Equatable {
         public var policy: String
@@ -34,9 +34,10 @@ public struct BootComparison: Sendable {
         guestCounts = reports.first.map { Self.counts(in: $0.console) } ?? [:]
     }
 
-    /// `key=value` pairs of the first console line that starts with `mairlab-init:`.
+    /// `key=value` pairs of the last console line that starts with `mairlab-init:` (the
+    /// parent's summary, printed after its children's).
     static func counts(in console: String) -> [String: Int] {
-        guard let line = console.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("mairlab-init:") }) else { return [:] }
+        guard let line = console.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix("mairlab-init:") }) else { return [:] }
         var counts: [String: Int] = [:]
         for token in line.split(separator: " ") {
             let pair = token.split(separator: "=", maxSplits: 1)

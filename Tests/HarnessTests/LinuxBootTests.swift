@@ -25,3 +25,29 @@ struct LinuxBootTests {
         #expect(report.profile.mair.first?.requested == "0x000000040044ffff")
     }
 }
+
+extension LinuxBootTests {
+    /// Our init (guest-images/linux-init) as PID 1: its counts follow from its code (the header
+    /// comment of init.S), and it powers off through reboot(2), which Linux turns into PSCI
+    /// SYSTEM_OFF. Under rfc-2015 every context switch's CONTEXTIDR_EL1 write
+    /// (contextidr_thread_switch, CONFIG_PID_IN_CONTEXTIDR) traps for the whole run; kvm-2015
+    /// stops trapping once the kernel turns its caches on.
+    @Test func ourInitRunsAndPowersOff() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mairlab-linux-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cpio = directory.appendingPathComponent("init.cpio")
+        let source = Fixtures.repository.appendingPathComponent("guest-images/linux-init/init.S")
+        try Data(LinuxInit.initramfs(executable: LinuxInit.executable(source: source, toolchain: Toolchain.find()))).write(to: cpio)
+        var writes: [String: [String: Int]] = [:]
+        for policy in [Policy.kvm2015, .rfc2015] {
+            let report = try Boot.run(BootOptions(imagePath: LinuxImage.path.get(), memory: 512 << 20, bootargs: "console=ttyAMA0 panic=-1 quiet",
+                                                  initrdPath: cpio.path, budget: 3_000_000_000, policy: policy))
+            #expect(report.outcome.status == .systemOff, "\(report.outcome.message)")
+            #expect(report.console.contains("mairlab-init: rounds=100 yields=50 children=2 syscalls=259"))
+            for row in report.profile.trapped where row.direction == .write { writes[policy.name, default: [:]][row.target, default: 0] += row.count }
+        }
+        #expect(writes["kvm-2015"]?["CONTEXTIDR_EL1"] == nil)
+        #expect((writes["rfc-2015"]?["CONTEXTIDR_EL1"] ?? 0) > 2 * 100)   // at least the ping-pong's switches
+    }
+}
