@@ -27,8 +27,9 @@ extension Mairlab.Boot {
                 return try Harness.Boot.run(BootOptions(imagePath: image, memory: memory, bootargs: test.bootargs, budget: budget,
                                                         policy: policy, costModel: costModel))
             }
+            let bootargs = test.bootargs.isEmpty ? [] : ["--bootargs=\(test.bootargs)"]
             return try Self.boot(executable, ["boot", image, "--json", "--budget=\(budget)", "--memory=\(memory)",
-                                              "--bootargs=\(test.bootargs)", "--policy=\(bases[policy.name]!)"] + knobs)
+                                              "--policy=\(bases[policy.name]!)"] + bootargs + knobs)
         }, progress: { done, total, run in
             let line = "[\(done)/\(total)] \(run.test) under \(run.policy): \(run.verdict)"
             console.error(console.isTerminal ? "\r\u{1B}[K" + line : line, terminator: console.isTerminal ? "" : "\n")
@@ -61,8 +62,10 @@ extension Mairlab.Boot {
         environment["SWIFT_BACKTRACE"] = "enable=no"  // a crash is reported here, in one line
         let result = try ProcessRunner.run(executable, arguments, environment: environment)
         if let report = try? JSONDecoder().decode(BootReport.self, from: Data(result.stdout.utf8)) { return report }
-        let said = result.stderr.split(separator: "\n").last.map { ": " + $0 } ?? ""
-        if result.status == 2 || result.status == 64 { throw BadInput(said.isEmpty ? "status \(result.status)" : String(said.dropFirst(2))) }
-        throw BootSuite.Crash("the emulator stopped with status \(result.status)\(said)")
+        let lines = result.stderr.split(separator: "\n")
+        if result.status == 2 || result.status == 64 {
+            throw BadInput(lines.first.map { String($0.trimmingPrefix("mairlab: ")) } ?? "status \(result.status)")
+        }
+        throw BootSuite.Crash("the emulator stopped with status \(result.status)" + (lines.last.map { ": " + $0 } ?? ""))
     }
 }
