@@ -66,6 +66,9 @@ extension Mairlab.Boot {
         if result.status == 2 || result.status == 64 {
             throw BadInput(lines.first.map { String($0.trimmingPrefix("mairlab: ")) } ?? "status \(result.status)")
         }
+        if let signal = result.signal {
+            throw BootSuite.Crash("the emulator died of signal \(signal)" + (signal == SIGSEGV ? " (SIGSEGV)" : ""))
+        }
         throw BootSuite.Crash("the emulator stopped with status \(result.status)" + (lines.last.map { ": " + $0 } ?? ""))
     }
 }
