@@ -32,13 +32,12 @@ public struct UnitTestsConfig: Sendable, Equatable {
                        "machine", "qemu_params", "smp", "test_args", "timeout"]
 
     public init(contentsOf url: URL, displayPath: String) throws(FormatError) {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw FormatError(file: displayPath, line: nil, message: "cannot read: \(TOMLTable.reason(error))")
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            // errno's words: Foundation's own message for a missing file names no cause.
+            let reason = access(url.path, R_OK) == 0 ? "not a file" : String(cString: strerror(errno)).lowercased()
+            throw FormatError(file: displayPath, line: nil, message: "cannot read: \(reason)")
         }
-        try self.init(text: text, file: displayPath)
+        try self.init(text: String(decoding: data, as: UTF8.self), file: displayPath)
     }
 
     public init(text: String, file: String) throws(FormatError) {

@@ -110,6 +110,13 @@ import Testing
         let group = InProcess.run(["boot", "--suite", folder.appendingPathComponent("unittests.cfg").path, "--group", "none"])
         #expect(group.status == 2)
         #expect(group.stderr == "mairlab: \(folder.path)/unittests.cfg: no test is in group 'none'\n")
+        let absent = InProcess.run(["boot", "--suite", folder.appendingPathComponent("absent.cfg").path])
+        #expect(absent.status == 2)
+        #expect(absent.stderr == "mairlab: \(folder.path)/absent.cfg: cannot read: no such file or directory\n")
+        // One policy a run everywhere else.
+        let run = InProcess.run(["run", "context-switch-storm", "--images", InProcess.images, "--policy", "kvm-2015,rfc-2015"])
+        #expect(run.status == 64)
+        #expect(run.stderr.hasPrefix("Error: --policy: one policy here (only `mairlab boot --suite` runs several)\n"))
         let both = InProcess.run(["boot", "--suite", cfg.path, "--bootargs", "x"])
         #expect(both.status == 64)
         #expect(both.stderr.contains("--suite boots each test as its file says"))
