@@ -56,7 +56,12 @@ public enum SuiteRecord: Codable, Sendable, Equatable {
         case .error(let error): JSONLine.encode(error)
         case .end(let end): JSONLine.encode(end)
         }
-        return #"{"record":""# + kind.rawValue + #"""# + (payload == "{}" ? "}" : "," + payload.dropFirst())
+        return Self.jsonLine(kind: kind.rawValue, payload: payload)
+    }
+
+    /// `{"record":KIND,` then the keys of `payload` (a JSON object), for every kind of line.
+    public static func jsonLine(kind: String, payload: String) -> String {
+        #"{"record":""# + kind + #"""# + (payload == "{}" ? "}" : "," + payload.dropFirst())
     }
 
     /// Parses one line; nil when it is not a record of this schema.

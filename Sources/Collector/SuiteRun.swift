@@ -41,7 +41,7 @@ public enum SuiteRun {
                            shouldStop: @escaping @Sendable () -> Bool = { false },
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ entry: Entry) -> Void = { _, _, _ in }) -> [Entry] {
         let jobs = plan.selected.filter { !skip.contains($0.key) }
-        let results = Results(count: jobs.count)
+        let results = Results<Entry>(count: jobs.count)
         let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs.count))
         results.perform(workers: workers, shouldStop: shouldStop) { index in
             let job = jobs[index]
@@ -175,9 +175,9 @@ public enum SuiteRun {
 }
 
 /// Results of concurrent runs, each slot written once.
-private final class Results: @unchecked Sendable {
+final class Results<Slot>: @unchecked Sendable {
     private let lock = NSLock()
-    private var slots: [SuiteRun.Entry?]
+    private var slots: [Slot?]
     private var done = 0
     private var next = 0
 
@@ -207,7 +207,7 @@ private final class Results: @unchecked Sendable {
         return next - 1
     }
 
-    func store(_ entry: SuiteRun.Entry, at index: Int) -> Int {
+    func store(_ entry: Slot, at index: Int) -> Int {
         lock.lock()
         defer { lock.unlock() }
         slots[index] = entry
@@ -215,7 +215,7 @@ private final class Results: @unchecked Sendable {
         return done
     }
 
-    var entries: [SuiteRun.Entry] {
+    var entries: [Slot] {
         lock.lock()
         defer { lock.unlock() }
         return slots.compactMap { $0 }

@@ -8,6 +8,8 @@ public enum ProcessRunner {
         public let status: Int32
         public let stdout: String
         public let stderr: String
+        /// The signal that ended the tool, when one did (`status` is then its number).
+        public var signal: Int32? = nil
     }
 
     public static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil,
@@ -33,7 +35,8 @@ public enum ProcessRunner {
         group.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: collected.out, as: UTF8.self),
-                      stderr: String(decoding: collected.err, as: UTF8.self))
+                      stderr: String(decoding: collected.err, as: UTF8.self),
+                      signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil)
     }
 
     /// `git ARGS` in the current directory: its output trimmed, or nil when git fails or is absent.

@@ -67,7 +67,7 @@ extension BootProfile {
     }
 
     /// Left-aligned columns, two spaces apart, indented by two.
-    static func table(_ rows: [[String]]) -> [String] {
+    public static func table(_ rows: [[String]]) -> [String] {
         guard let width = rows.map(\.count).max() else { return [] }
         let widths = (0..<width).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
         return rows.map { row in
@@ -79,7 +79,7 @@ extension BootProfile {
 
 extension BinaryInteger {
     /// 33280 as "33,280".
-    var grouped: String {
+    public var grouped: String {
         let digits = String(self)
         var out = ""
         for (n, c) in digits.reversed().enumerated() {

@@ -19,10 +19,29 @@ extension Mairlab {
                 none left; 1 when it used its budget, faulted, or waits for an interrupt; 2 on bad \
                 input.
                 Example: mairlab boot /usr/lib/u-boot/qemu_arm64/u-boot.bin --flash --input '\\rversion\\rreset\\r'
+                With --suite FILE, a kvm-unit-tests unittests.cfg instead of an image: each test's \
+                file (relative to FILE's folder) booted with its test_args as bootargs (or the \
+                -append and -m of qemu_params/extra_params), under every --policy given (default: \
+                every policy), then a matrix of test x policy: PASS, FAIL or SKIP as the guest \
+                reported, or how the run ended, with the accesses trapped. Tests run_tests.sh \
+                would skip are SKIP with its reason, and so are tests asking for more than one \
+                CPU, an accel, disabled_if or check (not evaluated here), or migration; \
+                timeout is replaced by --budget, kvmtool_params and the other QEMU parameters \
+                are ignored. Exit status 0 when every run is PASS or SKIP, 1 otherwise, 2 on bad \
+                input. Example, in a kvm-unit-tests build: mairlab boot --suite arm/unittests.cfg
                 """)
 
         @Argument(help: "The image: a raw binary or an ELF.")
-        var image: String
+        var image: String?
+
+        @Option(help: "A kvm-unit-tests unittests.cfg: boot each of its tests under each policy (see above).")
+        var suite: String?
+
+        @Option(help: "With --suite: only the tests of this group (nodefault ones included, as run_tests.sh -g).")
+        var group: String?
+
+        @Option(help: "With --suite: runs at once (default: one per core).")
+        var jobs: Int?
 
         @Flag(help: "Put the image in flash at 0 and start there (firmware such as U-Boot).")
         var flash = false
@@ -66,9 +85,18 @@ extension Mairlab {
 
         func validate() throws {
             if budget < 1 { throw ValidationError("--budget must be at least 1") }
+            if (image == nil) == (suite == nil) { throw ValidationError("name an image, or a unittests.cfg with --suite") }
+            if suite == nil, group != nil || jobs != nil { throw ValidationError("--group and --jobs are for a --suite") }
+            if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+            if suite != nil, flash || load != nil || entry != nil || !input.isEmpty || !bootargs.isEmpty
+                || relocationOffset != nil || events {
+                throw ValidationError("--suite boots each test as its file says: --flash, --load, --entry, --input, --bootargs, --relocation-offset and --events are for one image")
+            }
         }
 
         func run() throws {
+            if let suite { return try runSuite(suite) }
+            guard let image else { return }
             let console = Console.current
             let options = BootOptions(
                 imagePath: image, flash: flash, loadAddress: load, entry: entry, memory: memory, input: input,

@@ -35,8 +35,15 @@ struct PolicyOptions: ParsableArguments {
         var isOn: Bool { self == .on }
     }
 
-    @Option(help: "A named policy: \(Policy.builtIn.map(\.name).joined(separator: ", ")) (default: kvm-2015), or one from --policy-file.")
-    var policy: String?
+    @Option(name: .customLong("policy"),
+            help: "A named policy: \(Policy.builtIn.map(\.name).joined(separator: ", ")) (default: kvm-2015), or one from --policy-file; `boot --suite` takes several, repeated or comma-separated.")
+    var policies: [String] = []
+
+    /// Every name given, comma lists split.
+    var names: [String] { policies.flatMap { $0.split(separator: ",").map(String.init) } }
+
+    /// The one policy a single run takes.
+    var policy: String? { names.last }
 
     @Option(help: "A TOML file of more policies ([[policy]] name, base, trap, rewrite, fast_path, trvm, fwb, device_mapping, ...).")
     var policyFile: String?
@@ -63,7 +70,7 @@ struct PolicyOptions: ParsableArguments {
     var cost: String?
 
     func validate() throws {
-        if let policy, policyFile == nil, Policy.named(policy) == nil {
+        for policy in names where policyFile == nil && Policy.named(policy) == nil {
             throw ValidationError("unknown policy '\(policy)': known are \(Policy.builtIn.map(\.name).joined(separator: ", "))")
         }
     }
@@ -77,10 +84,38 @@ struct PolicyOptions: ParsableArguments {
     /// The policy named (or the default) with every knob given applied; a policy changed by
     /// knobs is named after them, so reports never claim the unmodified policy.
     func resolve(catalog: [Policy]) throws -> Policy {
+        if names.count > 1 { throw ValidationError("--policy: one policy here (only `mairlab boot --suite` runs several)") }
         if let policy, catalog.first(where: { $0.name == policy }) == nil {
             throw ValidationError("unknown policy '\(policy)': known are \(catalog.map(\.name).joined(separator: ", "))")
         }
         return applyKnobs(to: policy.flatMap { name in catalog.first { $0.name == name } } ?? .kvm2015)
+    }
+
+    /// Each policy named, knobs applied; none named: every one in the catalog, or kvm-2015 with
+    /// the knobs given (as the snippet suite takes them).
+    func resolveAll(catalog: [Policy]) throws -> [Policy] {
+        if names.isEmpty { return isSet ? [try resolve(catalog: catalog)] : catalog }
+        return try names.map { name in
+            guard let policy = catalog.first(where: { $0.name == name }) else {
+                throw ValidationError("unknown policy '\(name)': known are \(catalog.map(\.name).joined(separator: ", "))")
+            }
+            return applyKnobs(to: policy)
+        }
+    }
+
+    /// The names `resolveAll` starts from, in its order.
+    func baseNames(catalog: [Policy]) -> [String] {
+        names.isEmpty ? (isSet ? [policy ?? Policy.kvm2015.name] : catalog.map(\.name)) : names
+    }
+
+    /// The options besides --policy, to give a child process the same policies.
+    var knobArguments: [String] {
+        let given: [(String, String?)] = [
+            ("policy-file", policyFile), ("trap", trap?.rawValue), ("rewrite", rewrite?.rawValue),
+            ("rewrite-scope", rewriteScope?.rawValue), ("fast-path", fastPath?.rawValue), ("trvm", trvm?.rawValue),
+            ("fwb", fwb?.rawValue), ("cost", cost),
+        ]
+        return given.compactMap { name, value in value.map { "--\(name)=\($0)" } }
     }
 
     func applyKnobs(to base: Policy) -> Policy {
