@@ -51,6 +51,7 @@ extension BenchFigures {
                          "< 2: " + verdict(p.ratio < 2)))
         }
         rows += bootRows
+        rows += linuxRows
         for (kind, reason) in unavailable.sorted(by: { $0.key < $1.key }) {
             rows.append(("\(kind)", "unavailable: \(reason)", "-"))
         }

@@ -22,7 +22,7 @@ public struct Benchmark {
     }
 
     public enum Kind: String, CaseIterable, Sendable {
-        case compute, traps, memory, exploration, suite, start, boot
+        case compute, traps, memory, exploration, suite, start, boot, linux
     }
 
     let options: Options
@@ -50,6 +50,7 @@ public struct Benchmark {
                 case .suite: figures.suite = try suite()
                 case .start: figures.processStart = try processStart()
                 case .boot: figures.boot = try boot()
+                case .linux: figures.linux = try linux()
                 }
             } catch let error as BenchError {
                 figures.unavailable[kind.rawValue] = error.description

@@ -114,11 +114,12 @@ public struct BenchFigures: Codable, Sendable {
     public var suite: Suite?
     public var processStart: ProcessStart?
     public var boot: Boot?
+    public var linux: Linux?
     /// Workloads that could not be measured here, and why.
     public var unavailable: [String: String] = [:]
 
     enum CodingKeys: String, CodingKey {
-        case rounds, build, compute, traps, memory, exploration, suite, processStart = "process_start", boot, unavailable
+        case rounds, build, compute, traps, memory, exploration, suite, processStart = "process_start", boot, linux, unavailable
     }
 }
 

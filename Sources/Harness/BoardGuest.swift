@@ -29,6 +29,11 @@ final class BoardGuest: GuestProgram {
     var devices: BoardDevices
     /// Receives console output as the guest sends it.
     var consoleSink: (([UInt8]) -> Void)?
+    /// Told every `progressInterval` guest instructions how far the boot is, with the console's
+    /// last line (a terminal's progress line).
+    var progress: ((UInt64, String) -> Void)?
+    var nextProgress: UInt64 = BoardGuest.progressInterval
+    static let progressInterval: UInt64 = 50_000_000
 
     var budget: Int { options.budget }
     /// None: `--budget` comes first (a host slower than expected is no reason to cut a boot).

@@ -77,7 +77,8 @@ extension GuestExecution {
             if let rise = timer.nextRise(after: now) { next = min(next, rise) }
         }
         let offset = UInt64(bitPattern: fast.timerOffset)
-        fast.nextEvent = board.devices.waitingForInput ? 0 : (next == .max ? .max : next &- offset)
+        let timerEvent = next == .max ? UInt64.max : next &- offset
+        fast.nextEvent = board.devices.waitingForInput ? 0 : min(timerEvent, board.progress == nil ? .max : board.nextProgress)
         let signal = board.devices.gic.signalsIRQ
         guard signal != interruptSignalled,
               let hcr = try? machine.readSystemRegister(Machine.hcrEL2) else { return }
@@ -92,6 +93,10 @@ extension GuestExecution {
         guard let board, !board.devices.waitingForInput else { return nil }
         let pc = machine.pc
         var now = timerCount(at: pc)
+        if let progress = board.progress, fast.instructions >= board.nextProgress {
+            board.nextProgress = fast.instructions + BoardGuest.progressInterval
+            progress(fast.instructions, board.devices.consoleTail(lines: 2).split(separator: "\n").last.map(String.init) ?? "")
+        }
         if fast.stop == .none {
             guard instructionWord(at: pc &- 4) == Self.wfi else { return nil }
             // WFI: nothing happens until the next timer event; skip the count ahead to it.

@@ -6,9 +6,11 @@ import Hypervisor
 /// Boots an image on the virt-like board under a policy (`mairlab boot`).
 public enum Boot {
     /// Runs the image to its end; `console` receives the guest's UART output as it is sent.
-    public static func run(_ options: BootOptions, console: (([UInt8]) -> Void)? = nil) throws -> BootReport {
+    public static func run(_ options: BootOptions, console: (([UInt8]) -> Void)? = nil,
+                           progress: ((UInt64, String) -> Void)? = nil) throws -> BootReport {
         let guest = try BoardGuest(options)
         guest.consoleSink = console
+        guest.progress = progress
         let runOptions = RunOptions(budget: options.budget, cpu: .cortexA57, policy: options.policy,
                                     costModel: options.costModel, eventLimit: options.eventLimit)
         let execution = try GuestExecution(program: guest, options: runOptions)

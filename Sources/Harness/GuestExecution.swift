@@ -152,6 +152,7 @@ final class GuestExecution {
                 fast.filter(.msr, address, true)
                 fast.filter(.mrs, address, true)
             }
+            updateInterrupts(now: 0)
         }
         try installExceptionReturnHooks()
         try machine.onInterrupt { [unowned self] intno in exception(intno) }

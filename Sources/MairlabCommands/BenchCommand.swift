@@ -14,14 +14,16 @@ extension Mairlab {
                 observed window against Unicorn's C MMIO, and to plain RAM), exploration (a framebuffer \
                 of 1, 8, 64 lines x 1, 2, 8 sync points), suite (the default suite on one and two cores \
                 against two independent one-core suites), start (a `mairlab run` process against a C \
-                program running the same image). Run it from the repository's top level, on a release \
+                program running the same image), boot (Debian's U-Boot to its prompt and reset) and linux \
+                (Debian's arm64 kernel to our init's power-off: timed, no raw counterpart). Run it from the \
+                repository's top level, on a release \
                 build (`make bench`). Benchmarks/README.md says what the figures mean.
                 """)
 
         @Option(help: "Rounds per workload (medians are reported).")
         var rounds: Int = 5
 
-        @Option(help: "Comma-separated workloads: compute, traps, memory, exploration, suite, start, boot (default: all).")
+        @Option(help: "Comma-separated workloads: compute, traps, memory, exploration, suite, start, boot, linux (default: all).")
         var only: String?
 
         @Flag(help: "Workloads a tenth of their size: a quick look, noisier.")

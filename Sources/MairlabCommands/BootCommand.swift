@@ -103,7 +103,12 @@ extension Mairlab {
                 bootargs: bootargs, initrdPath: initrd, relocationOffset: relocationOffset, eventLimit: events ? nil : 0, budget: budget,
                 policy: try hypervisor.resolve(catalog: hypervisor.catalog()), costModel: try hypervisor.costModel())
             let stream: (([UInt8]) -> Void)? = json ? nil : { console.output(String(decoding: $0, as: UTF8.self), terminator: "") }
-            let report = try Harness.Boot.run(options, console: stream)
+            // On a terminal, a progress line on standard error (instructions, the console's last line).
+            let progress: ((UInt64, String) -> Void)? = console.isTerminal && !json ? { count, line in
+                console.error("\r\u{1B}[K[\(count.formatted()) instructions] \(line.prefix(60))", terminator: "")
+            } : nil
+            let report = try Harness.Boot.run(options, console: stream, progress: progress)
+            if progress != nil { console.error("\r\u{1B}[K", terminator: "") }
             console.output(json ? report.json() : report.text(consoleShown: !json))
             // A guest that reports its own tests decides by their verdict.
             if let test = report.outcome.test, test.verdict == .fail { throw ExitCode(1) }
