@@ -20,6 +20,9 @@ public struct GICv2: Sendable, Equatable {
     private var active = [Bool](repeating: false, count: interrupts)
     private var priority = [UInt8](repeating: 0, count: interrupts)
     private var configuration = [UInt32](repeating: 0, count: interrupts / 16)
+    /// GICD_ITARGETSR of each SPI: only CPU 0's bit exists (the others are masked, RAZ/WI);
+    /// an SPI targeting no CPU is never forwarded. SGIs and PPIs read as CPU 0's own.
+    private var targets = [UInt8](repeating: 0, count: interrupts)
     /// Active interrupts in the order acknowledged (their priorities make the running priority).
     private var activeStack: [Int] = []
     /// Interrupts acknowledged, by INTID.
@@ -41,7 +44,7 @@ public struct GICv2: Sendable, Equatable {
     /// The highest-priority pending, enabled, inactive interrupt (lowest ID on a tie).
     public var highestPending: Int? {
         var best: Int?
-        for id in 0..<Self.interrupts where enabled[id] && isPending(id) && !active[id] {
+        for id in 0..<Self.interrupts where enabled[id] && isPending(id) && !active[id] && (id < 32 || targets[id] & 1 != 0) {
             if best == nil || priority[id] < priority[best!] { best = id }
         }
         return best
@@ -68,7 +71,7 @@ public struct GICv2: Sendable, Equatable {
         case 0x300..<0x308: return bits(offset - 0x300) { active[$0] }
         case 0x380..<0x388: return bits(offset - 0x380) { active[$0] }
         case 0x400..<0x440: return bytes(offset - 0x400, size) { UInt64(priority[$0]) }
-        case 0x800..<0x840: return bytes(offset - 0x800, size) { _ in 1 }   // every interrupt targets CPU 0
+        case 0x800..<0x840: return bytes(offset - 0x800, size) { $0 < 32 ? 1 : UInt64(targets[$0]) }
         case 0xC00..<0xC10: return UInt64(configuration[Int(offset - 0xC00) / 4])
         case 0xFE8: return 0x2B                                        // ICPIDR2: ArchRev 2
         default: return 0
@@ -87,6 +90,10 @@ public struct GICv2: Sendable, Equatable {
         case 0x400..<0x440:
             for byte in 0..<size where Int(offset - 0x400) + byte < Self.interrupts {
                 priority[Int(offset - 0x400) + byte] = UInt8(truncatingIfNeeded: value >> (8 * byte))
+            }
+        case 0x820..<0x840:
+            for byte in 0..<size where Int(offset - 0x800) + byte < Self.interrupts {
+                targets[Int(offset - 0x800) + byte] = UInt8(truncatingIfNeeded: value >> (8 * byte)) & 1
             }
         // SGI and PPI configuration is read-only; SPIs keep what is written.
         case 0xC08..<0xC10: configuration[Int(offset - 0xC00) / 4] = UInt32(truncatingIfNeeded: value)

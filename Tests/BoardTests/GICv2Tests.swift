@@ -65,3 +65,26 @@ import Testing
         #expect(gic.cpuInterfaceRead(offset: 0x0C) == 1023)
     }
 }
+
+/// GICD_ITARGETSR (IHI 0048B 4.3.12): read-only CPU 0 for SGIs and PPIs; for SPIs the fields
+/// keep what is written, bits of CPUs that do not exist masked; an SPI targeting no CPU is not
+/// forwarded to the CPU interface.
+@Suite struct GICv2TargetTests {
+    @Test func spiTargetsKeepTheExistingCPUsBit() {
+        var gic = GICv2()
+        #expect(gic.distributorRead(offset: 0x81C, size: 4) == 0x0101_0101)        // PPIs 28-31: CPU 0
+        gic.distributorWrite(offset: 0x820, size: 4, value: 0x0101_00FF)            // SPIs 32-35
+        #expect(gic.distributorRead(offset: 0x820, size: 4) == 0x0101_0001)
+        gic.distributorWrite(offset: 0x822, size: 1, value: 0x1E)                   // SPI 34: no existing CPU
+        #expect(gic.distributorRead(offset: 0x822, size: 1) == 0)
+    }
+
+    @Test func anSPITargetingNoCPUIsNotSignalled() {
+        var gic = GICv2Tests.ready(0)
+        gic.distributorWrite(offset: 0x104, size: 4, value: 1)                     // enable SPI 32
+        gic.distributorWrite(offset: 0x204, size: 4, value: 1)                     // pending
+        #expect(!gic.signalsIRQ)
+        gic.distributorWrite(offset: 0x820, size: 1, value: 1)                     // target CPU 0
+        #expect(gic.signalsIRQ)
+    }
+}
