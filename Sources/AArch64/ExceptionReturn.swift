@@ -62,7 +62,7 @@ public enum AlignmentRequirement {
     }
 }
 
-extension String {
+private extension String {
     func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }

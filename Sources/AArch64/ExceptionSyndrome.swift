@@ -149,3 +149,25 @@ private func exceptionClassField(of esr: UInt64) -> UInt8 { UInt8(esr.bits(31, 2
 private func esrValue(exceptionClass: UInt8, il: Bool, iss: UInt32) -> UInt64 {
     .field(exceptionClass, 31, 26) | .field(il ? 1 : 0, 25, 25) | .field(iss, 24, 0)
 }
+
+/// ESR_ELx.EC of a synchronous exception (Arm ARM D17, ESR_EL1), named as reports count them.
+public struct ExceptionClass: Hashable, Sendable {
+    public let code: UInt32
+
+    public init(syndrome: UInt32) { code = syndrome >> 26 }
+
+    /// FAR_EL1 holds the faulting address: instruction and data aborts, PC alignment faults.
+    public var reportsFaultAddress: Bool { [0x20, 0x21, 0x22, 0x24, 0x25].contains(code) }
+
+    public var name: String {
+        switch code {
+        case 0x00: "unknown-reason"
+        case 0x15: "svc"
+        case 0x20, 0x21: "instruction-abort"
+        case 0x22: "pc-alignment-fault"
+        case 0x24, 0x25: "data-abort"
+        case 0x3C: "brk"
+        default: "ec-0x" + String(code, radix: 16)
+        }
+    }
+}

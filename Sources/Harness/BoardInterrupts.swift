@@ -23,12 +23,11 @@ struct GenericTimers {
 
     var timers = [Timer(ppi: 27), Timer(ppi: 30)]
 
-    /// The timer a register encoding (op0:op1:CRn:CRm:op2 packed) names and which register:
+    /// The timer a register encoding names and which register:
     /// 0 TVAL, 1 CTL, 2 CVAL; CRm 3 is the virtual timer, 2 the physical one.
-    static func register(_ e: UInt32) -> (timer: Int, field: UInt32)? {
-        let op0 = e >> 14, op1 = (e >> 11) & 7, crn = (e >> 7) & 15, crm = (e >> 3) & 15, op2 = e & 7
-        guard op0 == 3, op1 == 3, crn == 14, crm == 2 || crm == 3, op2 <= 2 else { return nil }
-        return (crm == 3 ? 0 : 1, op2)
+    static func register(_ e: SystemRegisterEncoding) -> (timer: Int, field: UInt8)? {
+        guard e.op0 == 3, e.op1 == 3, e.crn == 14, e.crm == 2 || e.crm == 3, e.op2 <= 2 else { return nil }
+        return (e.crm == 3 ? 0 : 1, e.op2)
     }
 
     static let encodings: [SystemRegisterAddress] = [2, 3].flatMap { crm in
@@ -37,14 +36,9 @@ struct GenericTimers {
 }
 
 extension GuestExecution {
-    /// The virtual count the guest reads at `pc` (CNTVCT_EL0 = CNTPCT_EL0 here).
-    func timerCount(at pc: UInt64) -> UInt64 {
-        VirtualTimer.count(afterInstructions: fast.instructions(at: pc)) &+ UInt64(bitPattern: fast.timerOffset)
-    }
-
     /// An MSR or MRS of a timer register: answered from the board's timers.
     func timerRegisterAccess(_ insn: SystemInstruction) -> SystemInstructionAction? {
-        guard let board, let (index, field) = GenericTimers.register(insn.address.encodingValue) else { return nil }
+        guard let board, let (index, field) = GenericTimers.register(insn.address.encoding) else { return nil }
         let now = timerCount(at: machine.pc)
         var timer = board.devices.timers.timers[index]
         if insn.kind == .msr {
@@ -107,12 +101,5 @@ extension GuestExecution {
         }
         updateInterrupts(now: now)
         return pc
-    }
-}
-
-extension SystemRegisterAddress {
-    /// op0:op1:CRn:CRm:op2 packed as the C filters index them.
-    var encodingValue: UInt32 {
-        UInt32(op0 & 3) << 14 | UInt32(op1 & 7) << 11 | UInt32(crn & 15) << 7 | UInt32(crm & 15) << 3 | UInt32(op2 & 7)
     }
 }

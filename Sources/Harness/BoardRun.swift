@@ -87,7 +87,7 @@ extension GuestExecution {
                              message: "waiting for console input at \(site(pc)): the input queue is empty (\(board.devices.uart.consecutiveEmptyReceivePolls) polls of UARTFR in a row found RXFE set)")
         }
         // Unicorn 2.0.1 returns from a WFI with PC after it (notes/unicorn-exceptions.md).
-        if let pa = try? translate(pc &- 4), (try? machine.read32(at: pa)) == 0xD503_207F {
+        if instructionWord(at: pc &- 4) == Self.wfi {
             return RunEnding(status: .waitingForInterrupt, exitStatus: nil, fault: nil,
                              message: "WFI at \(site(pc &- 4)): nothing can wake it (no EL1 timer is armed to raise an interrupt, and there is no other CPU)")
         }

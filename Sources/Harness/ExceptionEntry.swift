@@ -95,9 +95,9 @@ extension GuestExecution {
         lastAbort = progress
         // ESR_EL1: instruction abort 0x20 (lower EL) / 0x21 (same EL), data abort 0x24 / 0x25;
         // IL = 1; WnR (bit 6) for a write; no instruction syndrome (ISV = 0).
-        let sameEL: UInt32 = (pstate >> 2) & 3 == 1 ? 1 : 0
-        let ec: UInt32 = (fetch ? 0x20 : 0x24) | sameEL
-        let syndrome = ec << 26 | 1 << 25 | (write ? 1 << 6 : 0) | fsc
+        let ec: UInt8 = (fetch ? 0x20 : 0x24) | ((pstate >> 2) & 3 == 1 ? 1 : 0)
+        let esr = ExceptionSyndrome.other(exceptionClass: ec, il: true, iss: (write ? 1 << 6 : 0) | fsc).esr
+        let syndrome = UInt32(truncatingIfNeeded: esr)
         if !fetch { fast.correct(at: pc, begun: true) }
         return beginEntry(syndrome: syndrome, faultAddress: access.virtualAddress) ? pc : nil
     }
@@ -143,27 +143,5 @@ extension GuestExecution {
                        detail: "the emulator entered \(hex(address)) for an exception, not the vector \(hex(entry.vector)): the two disagree")
         }
         exceptionsTaken[ec.name, default: 0] += 1
-    }
-}
-
-/// ESR_ELx.EC of the synchronous exceptions the harness delivers (Arm ARM D17, ESR_EL1).
-struct ExceptionClass {
-    let code: UInt32
-
-    init(syndrome: UInt32) { code = syndrome >> 26 }
-
-    /// FAR_EL1 holds the faulting address: instruction and data aborts, PC alignment faults.
-    var reportsFaultAddress: Bool { [0x20, 0x21, 0x22, 0x24, 0x25].contains(code) }
-
-    var name: String {
-        switch code {
-        case 0x00: "unknown-reason"
-        case 0x15: "svc"
-        case 0x20, 0x21: "instruction-abort"
-        case 0x22: "pc-alignment-fault"
-        case 0x24, 0x25: "data-abort"
-        case 0x3C: "brk"
-        default: "ec-0x" + String(code, radix: 16)
-        }
     }
 }

@@ -61,7 +61,7 @@ extension GuestExecution {
         let value: UInt64
         switch register {
         case .cntfrqEL0: value = VirtualTimer.frequency
-        case .cntpctEL0, .cntvctEL0: value = VirtualTimer.count(afterInstructions: fast.instructions(at: machine.pc))
+        case .cntpctEL0, .cntvctEL0: value = timerCount(at: machine.pc)
         default:
             guard register.isTrappedByTRVM,
                   let hardware = try? machine.readSystemRegister(insn.address),
@@ -97,5 +97,11 @@ extension GuestExecution {
               let part = translator.parts(insn.value, count: 1).first,
               shared.region(containing: part.physicalAddress) != nil else { return .execute }
         return shared.cacheMaintenance(operation, part: part, context: context(pc: machine.pc)) ? .skip : .execute
+    }
+
+    /// The virtual count the guest reads at `pc` (CNTVCT_EL0 = CNTPCT_EL0 here), with the time
+    /// a WFI skipped: what the C side answers, for the reads it hands over.
+    func timerCount(at pc: UInt64) -> UInt64 {
+        VirtualTimer.count(afterInstructions: fast.instructions(at: pc)) &+ UInt64(bitPattern: fast.timerOffset)
     }
 }
