@@ -107,8 +107,8 @@ public struct Benchmark {
     }
 
     func traps() throws -> BenchFigures.Traps {
-        let iterations = 1_000_000 / options.scaleDown
-        let loaded = try load("traps", Workload.traps(iterations: iterations))
+        let count = 1_000_000 / options.scaleDown
+        let loaded = try load("traps", Workload.traps(count))
         let raw = try RawRun(loaded)
         var reported: Double?
         var trapped = 0
@@ -123,11 +123,11 @@ public struct Benchmark {
             },
             { try harness(loaded, policy: .fwbHost).nanoseconds },
         ])
-        guard trapped == iterations else { throw BenchError("the trap workload trapped \(trapped) times, not \(iterations)") }
-        let perTrap = (Double(times[2]) - Double(times[1])) / Double(iterations)
-        let untrapped = (Double(times[3]) - Double(times[1])) / Double(iterations)
+        guard trapped == count else { throw BenchError("the trap workload trapped \(trapped) times, not \(count)") }
+        let perTrap = (Double(times[2]) - Double(times[1])) / Double(count)
+        let untrapped = (Double(times[3]) - Double(times[1])) / Double(count)
         let resident = try residentMemory()
-        return BenchFigures.Traps(traps: UInt64(iterations), rawNanoseconds: times[0], rawMSRHookNanoseconds: times[1],
+        return BenchFigures.Traps(traps: UInt64(count), rawNanoseconds: times[0], rawMSRHookNanoseconds: times[1],
                                   harnessNanoseconds: times[2], hostNanosecondsPerTrap: perTrap,
                                   reportedHostNanosecondsPerTrap: reported, untrappedNanosecondsPerMSROverUnicorn: untrapped,
                                   residentTraps: resident.traps, residentMiB: resident.mib)
@@ -136,7 +136,7 @@ public struct Benchmark {
     /// Peak resident memory of `mairlab run --json` on a guest that traps 10 M times.
     func residentMemory() throws -> (traps: UInt64, mib: Double?) {
         let traps = 10_000_000 / options.scaleDown
-        let snippet = try folder.write("traps-resident", Workload.traps(iterations: traps))
+        let snippet = try folder.write("traps-resident", Workload.traps(traps))
         let result = try Spawn.run([options.executable, "run", "--images", folder.directory.path, "--policy", "rfc-2015",
                                     "--json", snippet.name])
         guard result.status == 0 else { throw BenchError("mairlab run of \(traps) traps exited with \(result.status)") }

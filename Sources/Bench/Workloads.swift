@@ -20,10 +20,13 @@ enum Workload {
          manifest(budget: iterations * 4 + 64))
     }
 
-    /// A MAIR_EL1 write per iteration (3 instructions): trapped under `trap = always`.
-    static func traps(iterations: Int) -> (source: String, manifest: String) {
-        (loop(iterations: iterations, setup: "ldr x1, =0x000000ff440c0400", body: "msr mair_el1, x1"),
-         manifest(budget: iterations * 3 + 64))
+    /// `traps` MAIR_EL1 writes, two per iteration (4 instructions) from two sites with two
+    /// values, so that no two trapped writes in a row are equal (the trap log keeps equal ones
+    /// in a row as one record: this is its worst case): trapped under `trap = always`.
+    static func traps(_ traps: Int) -> (source: String, manifest: String) {
+        (loop(iterations: traps / 2, setup: "ldr x1, =0x000000ff440c0400\n        ldr x2, =0x000000ff440c0404",
+              body: "msr mair_el1, x1\n        msr mair_el1, x2"),
+         manifest(budget: traps * 2 + 64))
     }
 
     /// An 8-byte store and an 8-byte load per iteration (4 instructions), MMU off, to

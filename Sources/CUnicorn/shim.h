@@ -70,6 +70,27 @@ typedef void (*mairlab_entered_cb)(void *context, uint64_t address);
 // A data access not aligned to its size, with the exact PC (rare: only these reach Swift).
 typedef void (*mairlab_misaligned_cb)(void *context, uint64_t va, uint32_t size, uint32_t write, uint64_t pc);
 
+// Equal trapped MAIR_EL1 writes in a row (same value, result and PC), kept once with a count.
+typedef struct mairlab_mair_run {
+    uint64_t value, loaded, pc, count;
+} mairlab_mair_run;
+
+enum { MAIRLAB_MAIR_RUNS = 1024 };
+
+// A trapped MAIR_EL1 write whose handling depends on nothing but the value: HCR_EL2.TVM stays
+// set after it, and the rewrite is a per-byte table over all indices, or over indices up to
+// the highest non-zero byte. The hypervisor loads the rewritten value and records the trap;
+// the Swift side sets `enabled` only then, and takes the runs (in order) before it handles any
+// other trap or reads its log.
+typedef struct mairlab_mair_fast {
+    uint32_t enabled;
+    uint32_t scope_defined;    // rewrite only indices up to the highest non-zero byte
+    uint8_t table[256];        // rewrite of one attribute byte (the identity: none)
+    uint64_t host_ns;          // CLOCK_MONOTONIC time spent in mairlab_mair_write
+    uint32_t run_count;
+    mairlab_mair_run runs[MAIRLAB_MAIR_RUNS];
+} mairlab_mair_fast;
+
 typedef struct mairlab_fast {
     uint64_t count;            // instructions begun
     uint64_t budget;           // a block that would pass it is refused
@@ -112,6 +133,9 @@ typedef struct mairlab_fast {
     uint32_t vectors_installed;  // the guest has written VBAR_EL1
     void *entered_context;
     mairlab_entered_cb entered;
+    // Trapped MAIR_EL1 writes taken here (mairlab_mair_write) while the Swift side says their
+    // handling depends on the value alone; host time spent on them.
+    mairlab_mair_fast mair;
     uint8_t msr_filter[8192];
     uint8_t mrs_filter[8192];
     uint8_t sys_filter[8192];
@@ -163,8 +187,9 @@ static inline uint64_t mairlab_now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void mairlab_block_cb(uc_engine *uc, uint64_t address, uint32_t size, void *user) {
-    mairlab_fast *f = (mairlab_fast *)user;
+// Everything but the common case of mairlab_block_cb (kept out of line so that the common
+// case is a leaf function that saves no registers: it runs once per translated block).
+static __attribute__((noinline)) void mairlab_block_slow(uc_engine *uc, uint64_t address, uint32_t size, mairlab_fast *f) {
     // A stop asked from an exception hook is only honoured at a block boundary: make sure the
     // next block after the end never runs.
     if (f->ended) { f->block_insns = 0; uc_emu_stop(uc); return; }
@@ -182,6 +207,23 @@ static void mairlab_block_cb(uc_engine *uc, uint64_t address, uint32_t size, voi
     f->block_start = address;
     f->block_insns = insns;
     f->count += insns;
+}
+
+static void mairlab_block_cb(uc_engine *uc, uint64_t address, uint32_t size, void *user) {
+    mairlab_fast *f = (mairlab_fast *)user;
+    uint64_t insns = size / 4;
+    // The common case: nothing pending, an aligned PC, inside the budget and before the next
+    // event, and not the block on which the deadline is due to be looked at.
+    if (__builtin_expect((f->ended | f->entry_pending) == 0 && (address & 3) == 0
+                         && f->count + insns <= f->budget && f->count < f->next_event
+                         && (f->deadline_ns == 0 || f->blocks_since_clock + 1 < 4096), 1)) {
+        if (f->deadline_ns) f->blocks_since_clock++;
+        f->block_start = address;
+        f->block_insns = insns;
+        f->count += insns;
+        return;
+    }
+    mairlab_block_slow(uc, address, size, f);
 }
 
 static void mairlab_mem_cb(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user) {
@@ -228,6 +270,42 @@ static inline void mairlab_correct(mairlab_fast *f, uint64_t pc, int begun) {
     f->block_insns = 0;
 }
 
+// The rewritten value of a guest MAIR_EL1 write under `m` (MAIRRewrite.loaded for the scopes
+// `all` and `defined`).
+static inline uint64_t mairlab_mair_loaded(const mairlab_mair_fast *m, uint64_t value) {
+    int highest = 7;
+    if (m->scope_defined) { highest = -1; for (int i = 0; i < 8; i++) if ((value >> (8 * i)) & 0xFF) highest = i; }
+    uint64_t loaded = value;
+    for (int i = 0; i <= highest; i++) {
+        uint64_t byte = m->table[(value >> (8 * i)) & 0xFF];
+        loaded = (loaded & ~((uint64_t)0xFF << (8 * i))) | byte << (8 * i);
+    }
+    return loaded;
+}
+
+// A trivial trapped MAIR_EL1 write, handled without leaving C: the host loads the rewritten
+// value (the MSR is skipped) or lets the MSR load the guest's own, and records the trap.
+static uint32_t mairlab_mair_write(uc_engine *uc, mairlab_fast *f, const uc_arm64_cp_reg *cp) {
+    uint64_t start = mairlab_now_ns(), pc = 0;
+    mairlab_mair_fast *m = &f->mair;
+    uint64_t loaded = mairlab_mair_loaded(m, cp->val);
+    uc_reg_read(uc, UC_ARM64_REG_PC, &pc);
+    mairlab_mair_run *last = m->run_count ? &m->runs[m->run_count - 1] : NULL;
+    if (last && last->value == cp->val && last->loaded == loaded && last->pc == pc) {
+        last->count++;
+    } else {
+        m->runs[m->run_count++] = (mairlab_mair_run){ cp->val, loaded, pc, 1 };
+    }
+    uint32_t skip = loaded != cp->val;
+    if (skip) {
+        uc_arm64_cp_reg reg = *cp;
+        reg.val = loaded;
+        uc_reg_write(uc, UC_ARM64_REG_CP_REG, &reg);
+    }
+    m->host_ns += mairlab_now_ns() - start;
+    return skip;
+}
+
 static uint32_t mairlab_msr_cb(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *user) {
     mairlab_fast *f = (mairlab_fast *)user;
     (void)uc;
@@ -240,6 +318,9 @@ static uint32_t mairlab_msr_cb(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_c
         if (vm <= 4) f->translation_generation++;
     }
     if (!mairlab_filtered(f->msr_filter, e)) return 0;
+    // MAIR_EL1 (3,0,10,2,0); with the runs full, Swift takes them before handling this one.
+    if (e == (3u << 14 | 10u << 7 | 2u << 3) && f->mair.enabled && f->mair.run_count < MAIRLAB_MAIR_RUNS)
+        return mairlab_mair_write(uc, f, cp);
     f->forwarded++;
     return f->sysreg(f->context, 0, e, (uint32_t)reg, cp->val);
 }
@@ -298,61 +379,6 @@ static inline uc_err mairlab_install_fast(uc_engine *uc, mairlab_fast *f) {
     if ((err = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)mairlab_mrs_cb, f, (uint64_t)1, (uint64_t)0, UC_ARM64_INS_MRS))) return err;
     if ((err = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)mairlab_sys_cb, f, (uint64_t)1, (uint64_t)0, UC_ARM64_INS_SYS))) return err;
     return UC_ERR_OK;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The syndrome and fault address QEMU computed for the exception Unicorn reports in its
-// interrupt hook (env->exception.syndrome, then fsr, then vaddress: QEMU 5.0's CPUARMState),
-// read from a uc_context blob. Unicorn 2.0.1 has no API for them; their offset is found once
-// per process by taking a known SVC in a scratch engine (unicorn-exceptions.md Q3).
-
-static void mairlab_calibrate_cb(uc_engine *uc, uint32_t intno, void *user) {
-    long *offset = (long *)user;
-    uc_context *context = NULL;
-    (void)intno;
-    if (uc_context_alloc(uc, &context) == UC_ERR_OK && uc_context_save(uc, context) == UC_ERR_OK) {
-        const uint32_t want = 0x56005a5a;   // SVC #0x5a5a from AArch64: EC 0x15, IL 1, imm16
-        const uint8_t *bytes = (const uint8_t *)context;
-        size_t size = uc_context_size(uc);
-        int found = 0;
-        for (size_t o = 0; o + 16 <= size; o += 4) {
-            if (memcmp(bytes + o, &want, 4) == 0) { if (!found) *offset = (long)o; found++; }
-        }
-        if (found != 1) *offset = -1;
-    }
-    if (context) uc_context_free(context);
-    uc_emu_stop(uc);
-}
-
-// The blob offset of env->exception.syndrome, or -1 when it cannot be found unambiguously.
-static inline long mairlab_calibrate_syndrome_offset(void) {
-    uc_engine *uc = NULL;
-    uc_hook hook;
-    long offset = -1;
-    const uint32_t svc = 0xD4000001u | (0x5a5au << 5);
-    if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc) != UC_ERR_OK) return -1;
-    if (uc_mem_map(uc, 0x10000, 0x1000, UC_PROT_ALL) == UC_ERR_OK
-        && uc_mem_write(uc, 0x10000, &svc, 4) == UC_ERR_OK
-        && uc_hook_add(uc, &hook, UC_HOOK_INTR, (void *)mairlab_calibrate_cb, &offset, (uint64_t)1, (uint64_t)0) == UC_ERR_OK) {
-        uc_emu_start(uc, 0x10000, 0x10004, 0, 0);
-    }
-    uc_close(uc);
-    return offset;
-}
-
-// The current exception's syndrome and fault address; 0 on failure.
-static inline int mairlab_exception_info(uc_engine *uc, long offset, uint32_t *syndrome, uint64_t *vaddress) {
-    uc_context *context = NULL;
-    int ok = 0;
-    if (offset < 0 || (size_t)offset + 16 > uc_context_size(uc)) return 0;
-    if (uc_context_alloc(uc, &context) == UC_ERR_OK && uc_context_save(uc, context) == UC_ERR_OK) {
-        const uint8_t *bytes = (const uint8_t *)context + offset;
-        memcpy(syndrome, bytes, 4);
-        memcpy(vaddress, bytes + 8, 8);
-        ok = 1;
-    }
-    if (context) uc_context_free(context);
-    return ok;
 }
 
 #endif

@@ -85,13 +85,14 @@ extension GuestExecution {
         }
         var order: [Key] = []
         var rows: [Key: (count: Int, flushes: Int, first: UInt64, last: UInt64)] = [:]
-        for access in log.accesses {
+        for run in log.runs {
+            let access = run.access
             let isRegister = if case .register = access.target { true } else { false }
             let key = Key(target: access.target, direction: access.direction, value: isRegister ? access.value : 0,
                           loaded: isRegister ? access.loaded : 0, path: access.path)
             if rows[key] == nil { order.append(key) }
             let row = rows[key] ?? (0, 0, access.pc, access.pc)
-            rows[key] = (row.count + 1, row.flushes + (access.stage2Flush ? 1 : 0), row.first, access.pc)
+            rows[key] = (row.count + run.count, row.flushes + (access.stage2Flush ? run.count : 0), row.first, access.pc)
         }
         return order.map { key in
             let row = rows[key]!
@@ -118,10 +119,10 @@ extension GuestExecution {
         struct Key: Hashable { let requested, loaded: UInt64 }
         var order: [Key] = []
         var counts: [Key: Int] = [:]
-        for access in log.accesses where access.target == .register(.mairEL1) && access.direction == .write {
-            let key = Key(requested: access.value, loaded: access.loaded)
+        for run in log.runs where run.access.target == .register(.mairEL1) && run.access.direction == .write {
+            let key = Key(requested: run.access.value, loaded: run.access.loaded)
             if counts[key] == nil { order.append(key) }
-            counts[key, default: 0] += 1
+            counts[key, default: 0] += run.count
         }
         return order.map { key in
             let either = key.requested | key.loaded

@@ -31,13 +31,15 @@ struct TrapRecorder {
     private(set) var hostNanoseconds: UInt64 = 0
     var hostTime: Duration { .nanoseconds(hostNanoseconds) }
 
-    mutating func record(_ access: TrappedAccess) { log.record(access) }
+    mutating func record(_ access: TrappedAccess, count: Int = 1) { log.record(access, count: count) }
 
     /// CLOCK_MONOTONIC straight from the vDSO (ContinuousClock costs as much again per read).
     var now: UInt64 { FastPath.monotonicNanoseconds() }
 
     /// Adds the host time since `start` (taken with `now` before the handling began).
     mutating func addHostTime(since start: UInt64) { hostNanoseconds &+= now &- start }
+
+    mutating func addHostNanoseconds(_ nanoseconds: UInt64) { hostNanoseconds &+= nanoseconds }
 }
 
 /// What happened at the guest's sync points.

@@ -44,6 +44,8 @@ final class GuestExecution {
     var sites: [UInt64: String] = [:]
     /// TVM and TRVM as the C filters were last set for (-1: not yet).
     private var filtersKey = -1
+    /// What the C side was last told about trivial MAIR_EL1 writes (nil: none taken there).
+    var trivialMAIR: TrapController.TrivialMAIRWrite?
     /// The guest's stage 1, page by page (for shared memory and cache maintenance by VA).
     let translator: Translator
 
@@ -166,6 +168,7 @@ final class GuestExecution {
     /// them (reads too under TRVM), set/way maintenance (TSW, or the model when untrapped), and
     /// maintenance by VA when there is shared memory. Everything else runs natively.
     func updateFilters() {
+        updateTrivialTraps()
         let key = (controller.tvm ? 1 : 0) | (controller.policy.trvm ? 2 : 0)
         guard key != filtersKey else { return }
         filtersKey = key
@@ -182,6 +185,7 @@ final class GuestExecution {
 
     /// A system instruction the filters handed over; host time counts only when it trapped.
     private func handle(_ insn: SystemInstruction) -> SystemInstructionAction {
+        takeTrivialTraps()
         let trapsBefore = traps.log.total, start = traps.now
         if board != nil, insn.kind != .sys, let action = timerRegisterAccess(insn) { return action }
         let action: SystemInstructionAction = switch insn.kind {

@@ -241,14 +241,14 @@ public struct MAIRRewriteReport: Codable, Sendable, Equatable {
     /// in order of first occurrence: a guest that writes MAIR a million times gets one line.
     static func rewrites(in log: TrapLog, site: (UInt64) -> String) -> [MAIRRewriteReport] {
         struct Key: Hashable { let pc, requested, loaded: UInt64 }
-        var order: [Key] = []
-        var counts: [Key: Int] = [:]
-        for access in log.accesses where access.rewritten {
-            let key = Key(pc: access.pc, requested: access.value, loaded: access.loaded)
-            if counts[key] == nil { order.append(key) }
-            counts[key, default: 0] += 1
+        var tally = Tally<Key>()
+        for run in log.runs where run.access.rewritten {
+            tally.add(Key(pc: run.access.pc, requested: run.access.value, loaded: run.access.loaded), count: run.count,
+                      slot: Int(truncatingIfNeeded: run.access.pc >> 2))
         }
-        return order.map { MAIRRewriteReport(site: site($0.pc), requested: $0.requested, loaded: $0.loaded, count: counts[$0]!) }
+        return zip(tally.keys, tally.counts).map {
+            MAIRRewriteReport(site: site($0.pc), requested: $0.requested, loaded: $0.loaded, count: $1)
+        }
     }
 
     static func describe(_ byte: UInt8) -> String {

@@ -106,6 +106,9 @@ public enum MAIRRewrite {
         }
     }
 
+    /// The loaded byte for every guest byte under `rule`.
+    public static func table(_ rule: MAIRRewriteRule) -> [UInt8] { tables[rule.tableIndex] }
+
     /// Every byte under every rule, computed once.
     private static let tables: [[UInt8]] = MAIRRewriteRule.allCases.sorted { $0.tableIndex < $1.tableIndex }.map { rule in
         (0...255).map { rewrite(UInt8($0), rule) }

@@ -76,6 +76,38 @@ public struct TrapController: Sendable {
         return result == current ? nil : result
     }
 
+    /// How a trapped MAIR_EL1 write is decided while the decision depends on its value alone:
+    /// TVM stays set after it (the guest's caches are off, or the policy traps always: see
+    /// `write`), and the rewrite is a per-byte table (`rewriteScope` is not `used`, which scans
+    /// the guest's tables). The harness then takes such writes in C (an EL2 fast path of its
+    /// own) and hands them back with `noteTrivialMAIRWrite`.
+    public struct TrivialMAIRWrite: Sendable, Equatable {
+        /// The loaded byte for each guest attribute byte (the identity with no rewrite).
+        public let table: [UInt8]
+        /// Rewrite only the indices up to the highest non-zero byte (`defined`).
+        public let definedIndicesOnly: Bool
+        public let path: ExitPath
+        public let rewritten: Bool
+
+    }
+
+    /// The trivial MAIR_EL1 write as things stand, or nil when a write's handling depends on
+    /// more than its value (or MAIR_EL1 does not trap).
+    public var trivialMAIRWrite: TrivialMAIRWrite? {
+        guard tvm, SystemRegister.mairEL1.isTrappedByTVM, policy.trap == .always || !Self.cachesOn(sctlr),
+              policy.rewrite == .none || policy.rewriteScope != .used else { return nil }
+        return TrivialMAIRWrite(table: MAIRRewrite.table(policy.rewrite), definedIndicesOnly: policy.rewriteScope == .defined,
+                                path: policy.handledAtEL2(.mairEL1, togglesCaches: false) ? .fastPath : .fullExit,
+                                rewritten: policy.rewrite != .none)
+    }
+
+    /// Trivial MAIR_EL1 writes were taken elsewhere, the last of them writing `value`: the
+    /// guest's own value is now that one (nothing else of the controller changes).
+    public mutating func noteTrivialMAIRWrite(_ value: UInt64) {
+        assert(trivialMAIRWrite != nil, "a MAIR_EL1 write taken as trivial while it is not")
+        shadow[.mairEL1] = value
+    }
+
     public struct ReadDecision: Sendable, Equatable {
         public let value: UInt64
         public let path: ExitPath

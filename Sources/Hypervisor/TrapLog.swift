@@ -55,25 +55,43 @@ public struct TrappedAccess: Sendable, Equatable {
     public var name: String { target.name }
 }
 
-/// Every trapped access of one run, in order, with running counts.
+/// Equal trapped accesses in a row (a guest that writes the same value at the same site in a
+/// loop): nothing tells them apart, so they are kept once with a count.
+public struct TrapRun: Sendable, Equatable {
+    public let access: TrappedAccess
+    public fileprivate(set) var count: Int
+}
+
+/// Every trapped access of one run, in order (as runs of equal accesses), with running counts.
 public struct TrapLog: Sendable, Equatable {
-    public private(set) var accesses: [TrappedAccess] = []
+    public private(set) var runs: [TrapRun] = []
+    public private(set) var total = 0
     public private(set) var fastPath = 0
     public private(set) var fullExits = 0
     public private(set) var stage2Flushes = 0
 
     public init() {}
 
-    public mutating func record(_ access: TrappedAccess) {
-        accesses.append(access)
-        switch access.path {
-        case .fastPath: fastPath += 1
-        case .fullExit: fullExits += 1
+    /// Records `count` equal accesses in a row.
+    public mutating func record(_ access: TrappedAccess, count: Int = 1) {
+        guard count > 0 else { return }
+        if let last = runs.indices.last, runs[last].access == access {
+            runs[last].count += count
+        } else {
+            runs.append(TrapRun(access: access, count: count))
         }
-        if access.stage2Flush { stage2Flushes += 1 }
+        total += count
+        switch access.path {
+        case .fastPath: fastPath += count
+        case .fullExit: fullExits += count
+        }
+        if access.stage2Flush { stage2Flushes += count }
     }
 
-    public var total: Int { accesses.count }
+    /// Every access, in order.
+    public var accesses: some Sequence<TrappedAccess> {
+        runs.lazy.flatMap { repeatElement($0.access, count: $0.count) }
+    }
 
     public var byRegister: [String: Int] {
         count(\.target).reduce(into: [:]) { $0[$1.key.name, default: 0] += $1.value }
@@ -89,6 +107,45 @@ public struct TrapLog: Sendable, Equatable {
     }
 
     private func count<Key: Hashable>(_ key: (TrappedAccess) -> Key) -> [Key: Int] {
-        accesses.reduce(into: [:]) { $0[key($1), default: 0] += 1 }
+        var tally = Tally<Key>()
+        for run in runs { tally.add(key(run.access), count: run.count, slot: Int(truncatingIfNeeded: run.access.pc >> 2)) }
+        return tally.dictionary
     }
+}
+
+/// Counts of keys in order of first occurrence, for reports over millions of trap records: a
+/// direct-mapped cache in front of the dictionary (indexed by a cheap `slot` the caller gives,
+/// such as the PC) spares hashing the same few keys again and again.
+/// (Inlinable, so that callers in other modules get it specialized to their key.)
+public struct Tally<Key: Hashable> {
+    /// The keys in order of first occurrence, and their counts.
+    @inlinable public var keys: [Key] { orderedKeys }
+    @inlinable public var counts: [Int] { keyCounts }
+    @usableFromInline var orderedKeys: [Key] = []
+    @usableFromInline var keyCounts: [Int] = []
+    @usableFromInline var index: [Key: Int] = [:]
+    @usableFromInline var cache: [(key: Key, index: Int)?] = Array(repeating: nil, count: 64)
+
+    @inlinable public init() {}
+
+    @inlinable public mutating func add(_ key: Key, count: Int = 1, slot: Int) {
+        let line = slot & 63
+        if let hit = cache[line], hit.key == key {
+            keyCounts[hit.index] += count
+            return
+        }
+        let position: Int
+        if let known = index[key] {
+            position = known
+            keyCounts[known] += count
+        } else {
+            position = orderedKeys.count
+            index[key] = position
+            orderedKeys.append(key)
+            keyCounts.append(count)
+        }
+        cache[line] = (key, position)
+    }
+
+    @inlinable public var dictionary: [Key: Int] { Dictionary(uniqueKeysWithValues: zip(orderedKeys, keyCounts)) }
 }

@@ -152,6 +152,47 @@ public final class FastPath {
     /// What the C side adds to the instruction count for CNTVCT/CNTPCT.
     public var timerOffset: Int64 { state.pointee.timer_offset }
 
+    /// Trapped MAIR_EL1 writes taken in C (mairlab_mair_write): `table` rewrites each attribute
+    /// byte (over the indices up to the highest non-zero byte only with `definedIndicesOnly`);
+    /// nil: every trapped write goes to the Swift handler.
+    public func takeMAIRWrites(table: [UInt8]?, definedIndicesOnly: Bool) {
+        guard let table else { state.pointee.mair.enabled = 0; return }
+        precondition(table.count == 256)
+        withUnsafeMutableBytes(of: &state.pointee.mair.table) { $0.copyBytes(from: table) }
+        state.pointee.mair.scope_defined = definedIndicesOnly ? 1 : 0
+        state.pointee.mair.enabled = 1
+    }
+
+    /// One run of equal MAIR_EL1 writes taken in C.
+    public struct MAIRWrites: Sendable, Equatable {
+        public let value, loaded, pc: UInt64
+        public let count: Int
+    }
+
+    /// The MAIR_EL1 writes taken in C since the last call, in order, and the host time spent on
+    /// them; both are reset.
+    public func drainMAIRWrites() -> (runs: [MAIRWrites], hostNanoseconds: UInt64) {
+        let count = Int(state.pointee.mair.run_count)
+        guard count > 0 else { return ([], 0) }
+        let runs = withUnsafeBytes(of: &state.pointee.mair.runs) { raw in
+            let all = raw.bindMemory(to: mairlab_mair_run.self)
+            return all.prefix(count).map { MAIRWrites(value: $0.value, loaded: $0.loaded, pc: $0.pc, count: Int($0.count)) }
+        }
+        let time = state.pointee.mair.host_ns
+        state.pointee.mair.run_count = 0
+        state.pointee.mair.host_ns = 0
+        return (runs, time)
+    }
+
+    /// What the C side loads for a guest MAIR_EL1 write of `value` under `table` (for tests
+    /// that hold it to `MAIRRewrite`).
+    public static func loadedMAIR(_ value: UInt64, table: [UInt8], definedIndicesOnly: Bool) -> UInt64 {
+        var mair = mairlab_mair_fast()
+        withUnsafeMutableBytes(of: &mair.table) { $0.copyBytes(from: table) }
+        mair.scope_defined = definedIndicesOnly ? 1 : 0
+        return mairlab_mair_loaded(&mair, value)
+    }
+
     /// System instructions handed to Swift.
     public var forwarded: UInt64 { state.pointee.forwarded }
 

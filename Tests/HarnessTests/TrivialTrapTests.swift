@@ -1,0 +1,117 @@
+import Foundation
+import Hypervisor
+import Testing
+import Unicorn
+@testable import Harness
+
+/// Trapped MAIR_EL1 writes whose handling depends on their value alone are taken in C
+/// (`mairlab_mair_write`): the same decisions, records and order as the Swift controller.
+@Suite struct TrivialTrapTests {
+    /// The C rewrite against `MAIRRewrite.loaded`, for every rule and the two scopes C takes:
+    /// each byte value at each index, and pseudo-random 64-bit values (a fixed LCG).
+    @Test func theCRewriteIsMAIRRewrite() {
+        var values: [UInt64] = []
+        for index in 0..<8 { for byte in 0...255 { values.append(UInt64(byte) << (8 * UInt64(index))) } }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<4096 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            // Zero bytes now and then, so that `defined` has a tail to leave alone.
+            values.append(state & (state >> 17 & 1 == 0 ? 0x0000_FFFF_FFFF_FFFF : ~0))
+        }
+        for rule in MAIRRewriteRule.allCases {
+            for scope in [MAIRRewriteScope.all, .defined] {
+                let table = MAIRRewrite.table(rule)
+                let wrong = values.filter {
+                    FastPath.loadedMAIR($0, table: table, definedIndicesOnly: scope == .defined)
+                        != MAIRRewrite.loaded(rule, scope: scope, to: $0)
+                }
+                #expect(wrong.isEmpty, "rule \(rule.rawValue), scope \(scope.rawValue): \(wrong.prefix(3).map { String($0, radix: 16) })")
+            }
+        }
+    }
+
+    /// What the controller hands to C: nothing once TVM is clear, nothing under the `used`
+    /// scope (it scans the guest's tables), and under `until caches on` only while the caches
+    /// are off (a write then clears TVM: `kvm_toggle_cache`).
+    @Test func onlyValueOnlyWritesAreTrivial() {
+        var kvm = TrapController(policy: .kvm2015, resetSCTLR: 0)
+        #expect(kvm.trivialMAIRWrite?.path == .fullExit)
+        _ = kvm.write(.sctlrEL1, value: 0b101)   // M and C: TVM is cleared
+        #expect(kvm.trivialMAIRWrite == nil)
+        let rfc = TrapController(policy: .rfc2015, resetSCTLR: 0b101)   // traps always
+        #expect(rfc.trivialMAIRWrite?.rewritten == true)
+        #expect(rfc.trivialMAIRWrite?.path == .fastPath)
+        let used = TrapController(policy: .rfc2015.variant("scope=used") { $0.rewriteScope = .used }, resetSCTLR: 0)
+        #expect(used.trivialMAIRWrite == nil)
+        #expect(rfc.trivialMAIRWrite?.table == MAIRRewrite.table(Policy.rfc2015.rewrite))
+    }
+
+    static func report(_ loaded: LoadedSnippet, _ policy: Policy, inC: Bool) throws -> RunReport {
+        var options = RunOptions(policy: policy)
+        options.trivialTrapsInC = inC
+        let execution = try GuestExecution(loaded, options: options)
+        try execution.run()
+        var report = try execution.report()
+        report.cost.hostNsPerTrap = nil   // a measurement, not a result
+        return report
+    }
+
+    static let shippedNames = ((try? FileManager.default.contentsOfDirectory(atPath: Fixtures.guestImages.path)) ?? [])
+        .filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) }.sorted()
+
+    /// Every shipped snippet under each trap regime that C can take writes under (TVM until
+    /// the caches are on, always with and without the EL2 fast path, the other rules and
+    /// scopes): the same report, every trap event in order included, with and without C.
+    @Test(arguments: shippedNames) func shippedSnippetsReportTheSameEitherWay(_ name: String) throws {
+        let policies = [Policy.kvm2015, .rfc2015, .rfc2015NoFastPath,
+                        Policy.rfc2015.variant("scope=defined") { $0.rewriteScope = .defined },
+                        Policy.rfc2015NoFastPath.variant("rewrite=all-cacheable") { $0.rewrite = .allCacheable }]
+        let loaded = try Fixtures.shipped(name)
+        for policy in policies {
+            let inC = try Self.report(loaded, policy, inC: true)
+            let inSwift = try Self.report(loaded, policy, inC: false)
+            #expect(inC == inSwift, "\(name) under \(policy.name)")
+        }
+    }
+
+    @Test func everyShippedSnippetIsCompared() { #expect(Self.shippedNames.count > 20) }
+
+    /// One MAIR_EL1 value written again and again from one site (one run in C), then two values
+    /// written alternately from two sites, more times than the C side keeps runs (1024): every
+    /// write is recorded, in order, the rewrite of each counted at its site, and a TRVM read
+    /// afterwards answers the guest's last value.
+    @Test func alternatingWritesKeepTheirOrder() throws {
+        let iterations = 1500, repeats = 100
+        let snippet = try Fixtures.snippet("alternate", """
+                    ldr     x1, =0x000000ff440c0400
+                    ldr     x2, =0x0000000000000044
+                    mov     x3, #\(repeats)
+            same:   msr     mair_el1, x1
+                    subs    x3, x3, #1
+                    b.ne    same
+                    mov     x3, #\(iterations)
+            loop:
+            first:  msr     mair_el1, x1
+            second: msr     mair_el1, x2
+                    subs    x3, x3, #1
+                    b.ne    loop
+                    mrs     x4, mair_el1
+                    cmp     x4, x2
+                    cset    x0, ne
+                    hvc     #0
+            """)
+        let policy = Policy.rfc2015.variant("trvm=on") { $0.trvm = true }
+        let report = try Fixtures.run(snippet, options: RunOptions(policy: policy))
+        #expect(report.outcome.exitStatus == 0)   // the read returned the guest's own 0x44
+        let events = report.traps.events ?? []
+        #expect(events.count == repeats + 2 * iterations + 1)
+        #expect(events.prefix(repeats).allSatisfy { $0.site == "same" && $0.value == "0x000000ff440c0400" })
+        let writes = events.dropFirst(repeats).prefix(2 * iterations)
+        #expect(writes.map(\.site) == Array(repeating: ["first", "second"], count: iterations).flatMap { $0 })
+        #expect(writes.map(\.value) == Array(repeating: ["0x000000ff440c0400", "0x0000000000000044"], count: iterations).flatMap { $0 })
+        #expect(events.last?.direction == .read && events.last?.value == "0x0000000000000044")
+        #expect(report.rewrites.map(\.site) == ["same", "first", "second"])
+        #expect(report.rewrites.map(\.count) == [repeats, iterations, iterations])
+        #expect(report.traps.byPath == ["fast-path": repeats + 2 * iterations + 1])
+    }
+}
