@@ -1,5 +1,5 @@
-// Fixed-argument wrappers for libunicorn's variadic uc_hook_add and uc_ctl (Swift cannot
-// call C variadics, and the uc_ctl_* helpers are macros). One wrapper per hook kind used.
+// The harness's hooks in C (the fast path); the wrappers Swift calls libunicorn through are in
+// wrappers.h.
 #ifndef MAIRLAB_CUNICORN_SHIM_H
 #define MAIRLAB_CUNICORN_SHIM_H
 
@@ -7,49 +7,7 @@
 #include <time.h>
 #include <unicorn/unicorn.h>
 #include <unicorn/arm64.h>
-
-// UC_HOOK_CODE / UC_HOOK_BLOCK over [begin, end] (begin > end means everywhere).
-static inline uc_err mairlab_hook_code(uc_engine *uc, uc_hook *hh, int type,
-                                       uc_cb_hookcode_t cb, void *user,
-                                       uint64_t begin, uint64_t end) {
-    return uc_hook_add(uc, hh, type, (void *)cb, user, begin, end);
-}
-
-static inline uc_err mairlab_hook_intr(uc_engine *uc, uc_hook *hh,
-                                       uc_cb_hookintr_t cb, void *user) {
-    return uc_hook_add(uc, hh, UC_HOOK_INTR, (void *)cb, user, (uint64_t)1, (uint64_t)0);
-}
-
-// UC_HOOK_MEM_READ / UC_HOOK_MEM_WRITE (valid accesses) over a VA range.
-static inline uc_err mairlab_hook_mem(uc_engine *uc, uc_hook *hh, int type,
-                                      uc_cb_hookmem_t cb, void *user,
-                                      uint64_t begin, uint64_t end) {
-    return uc_hook_add(uc, hh, type, (void *)cb, user, begin, end);
-}
-
-// UC_HOOK_MEM_*_UNMAPPED / _PROT: the callback may return true to retry the access.
-static inline uc_err mairlab_hook_mem_event(uc_engine *uc, uc_hook *hh, int type,
-                                            uc_cb_eventmem_t cb, void *user) {
-    return uc_hook_add(uc, hh, type, (void *)cb, user, (uint64_t)1, (uint64_t)0);
-}
-
-// UC_HOOK_INSN for UC_ARM64_INS_MSR / MRS / SYS / SYSL.
-static inline uc_err mairlab_hook_sys(uc_engine *uc, uc_hook *hh, int insn,
-                                      uc_cb_insn_sys_t cb, void *user) {
-    return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)cb, user, (uint64_t)1, (uint64_t)0, insn);
-}
-
-static inline uc_err mairlab_ctl_set_cpu_model(uc_engine *uc, int model) {
-    return uc_ctl(uc, UC_CTL_WRITE(UC_CTL_CPU_MODEL, 1), model);
-}
-
-static inline uc_err mairlab_ctl_flush_tb(uc_engine *uc) {
-    return uc_ctl(uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
-}
-
-static inline uc_err mairlab_ctl_remove_cache(uc_engine *uc, uint64_t begin, uint64_t end) {
-    return uc_ctl(uc, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), begin, end);
-}
+#include "wrappers.h"
 
 // ---------------------------------------------------------------------------------------------
 // The per-instruction and per-access path, kept in C: no Swift runs for a guest instruction, a
@@ -70,26 +28,29 @@ typedef void (*mairlab_entered_cb)(void *context, uint64_t address);
 // A data access not aligned to its size, with the exact PC (rare: only these reach Swift).
 typedef void (*mairlab_misaligned_cb)(void *context, uint64_t va, uint32_t size, uint32_t write, uint64_t pc);
 
-// Equal trapped MAIR_EL1 writes in a row (same value, result and PC), kept once with a count.
-typedef struct mairlab_mair_run {
+// Equal trapped writes in a row (same register, value, result and PC), kept once with a count.
+typedef struct mairlab_trivial_run {
     uint64_t value, loaded, pc, count;
-} mairlab_mair_run;
+    uint32_t vm_register;      // mairlab_vm_register_index
+} mairlab_trivial_run;
 
-enum { MAIRLAB_MAIR_RUNS = 1024 };
+enum { MAIRLAB_TRIVIAL_RUNS = 1024 };
 
-// A trapped MAIR_EL1 write whose handling depends on nothing but the value: HCR_EL2.TVM stays
-// set after it, and the rewrite is a per-byte table over all indices, or over indices up to
-// the highest non-zero byte. The hypervisor loads the rewritten value and records the trap;
-// the Swift side sets `enabled` only then, and takes the runs (in order) before it handles any
-// other trap or reads its log.
-typedef struct mairlab_mair_fast {
-    uint32_t enabled;
-    uint32_t scope_defined;    // rewrite only indices up to the highest non-zero byte
-    uint8_t table[256];        // rewrite of one attribute byte (the identity: none)
-    uint64_t host_ns;          // CLOCK_MONOTONIC time spent in mairlab_mair_write
+// Trapped writes of VM registers whose handling depends on nothing but the value: HCR_EL2.TVM
+// stays set after them (so not SCTLR_EL1, whose write may turn the caches on), nothing is
+// scanned (the `used` rewrite scope reads the guest's tables on MAIR/TCR/TTBR writes), and a
+// MAIR_EL1 rewrite is a per-byte table over all indices, or over indices up to the highest
+// non-zero byte. The hypervisor loads the value (rewritten for MAIR_EL1) and records the trap.
+// The Swift side sets `registers` only then, and takes the runs (in order) before it handles
+// any other trap or reads its log.
+typedef struct mairlab_trivial {
+    uint32_t registers;        // bit n: VM register n (mairlab_vm_register_index) is taken here
+    uint32_t scope_defined;    // MAIR_EL1: rewrite only indices up to the highest non-zero byte
+    uint8_t table[256];        // MAIR_EL1: rewrite of one attribute byte (the identity: none)
+    uint64_t host_ticks;       // mairlab_ticks spent in mairlab_trivial_write
     uint32_t run_count;
-    mairlab_mair_run runs[MAIRLAB_MAIR_RUNS];
-} mairlab_mair_fast;
+    mairlab_trivial_run runs[MAIRLAB_TRIVIAL_RUNS];
+} mairlab_trivial;
 
 typedef struct mairlab_fast {
     uint64_t count;            // instructions begun
@@ -120,6 +81,8 @@ typedef struct mairlab_fast {
     uint64_t timer_frequency;
     int64_t timer_offset;
     uint64_t timer_reads;
+    // mairlab_ticks and CLOCK_MONOTONIC when the fast path was installed (mairlab_ticks_ns).
+    uint64_t origin_ticks, origin_ns;
     // The Swift side's handler for filtered accesses (kind 0 MSR, 1 MRS, 2 SYS).
     void *context;
     mairlab_sysreg_cb sysreg;
@@ -133,9 +96,9 @@ typedef struct mairlab_fast {
     uint32_t vectors_installed;  // the guest has written VBAR_EL1
     void *entered_context;
     mairlab_entered_cb entered;
-    // Trapped MAIR_EL1 writes taken here (mairlab_mair_write) while the Swift side says their
-    // handling depends on the value alone; host time spent on them.
-    mairlab_mair_fast mair;
+    // Trapped VM register writes taken here (mairlab_trivial_write) while the Swift side says
+    // their handling depends on the value alone.
+    mairlab_trivial trivial;
     uint8_t msr_filter[8192];
     uint8_t mrs_filter[8192];
     uint8_t sys_filter[8192];
@@ -185,6 +148,24 @@ static inline uint64_t mairlab_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// A constant-rate counter cheaper to read than CLOCK_MONOTONIC, for timing the trivial traps
+// (two reads each, where a clock read pair would be a third of the handling): the TSC on
+// x86-64, CNTVCT_EL0 on AArch64 hosts, else the clock itself. Converted to nanoseconds against
+// CLOCK_MONOTONIC over the span since the fast path was installed.
+static inline uint64_t mairlab_ticks(void) {
+#if defined(__x86_64__)
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+#elif defined(__aarch64__)
+    uint64_t value;
+    __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(value));
+    return value;
+#else
+    return mairlab_now_ns();
+#endif
 }
 
 // Everything but the common case of mairlab_block_cb (kept out of line so that the common
@@ -270,31 +251,32 @@ static inline void mairlab_correct(mairlab_fast *f, uint64_t pc, int begun) {
     f->block_insns = 0;
 }
 
-// The rewritten value of a guest MAIR_EL1 write under `m` (MAIRRewrite.loaded for the scopes
+// The rewritten value of a guest MAIR_EL1 write under `t` (MAIRRewrite.loaded for the scopes
 // `all` and `defined`).
-static inline uint64_t mairlab_mair_loaded(const mairlab_mair_fast *m, uint64_t value) {
+static inline uint64_t mairlab_mair_loaded(const mairlab_trivial *t, uint64_t value) {
     int highest = 7;
-    if (m->scope_defined) { highest = -1; for (int i = 0; i < 8; i++) if ((value >> (8 * i)) & 0xFF) highest = i; }
+    if (t->scope_defined) { highest = -1; for (int i = 0; i < 8; i++) if ((value >> (8 * i)) & 0xFF) highest = i; }
     uint64_t loaded = value;
     for (int i = 0; i <= highest; i++) {
-        uint64_t byte = m->table[(value >> (8 * i)) & 0xFF];
+        uint64_t byte = t->table[(value >> (8 * i)) & 0xFF];
         loaded = (loaded & ~((uint64_t)0xFF << (8 * i))) | byte << (8 * i);
     }
     return loaded;
 }
 
-// A trivial trapped MAIR_EL1 write, handled without leaving C: the host loads the rewritten
-// value (the MSR is skipped) or lets the MSR load the guest's own, and records the trap.
-static uint32_t mairlab_mair_write(uc_engine *uc, mairlab_fast *f, const uc_arm64_cp_reg *cp) {
-    uint64_t start = mairlab_now_ns(), pc = 0;
-    mairlab_mair_fast *m = &f->mair;
-    uint64_t loaded = mairlab_mair_loaded(m, cp->val);
+// A trivial trapped write of VM register `vm`, handled without leaving C (an EL2 fast path of
+// the harness's own): the host loads a rewritten MAIR_EL1 (the MSR is skipped), or lets the
+// MSR load the guest's own value, and records the trap.
+static uint32_t mairlab_trivial_write(uc_engine *uc, mairlab_fast *f, int vm, const uc_arm64_cp_reg *cp) {
+    uint64_t start = mairlab_ticks(), pc = 0;
+    mairlab_trivial *t = &f->trivial;
+    uint64_t loaded = vm == 4 ? mairlab_mair_loaded(t, cp->val) : cp->val;
     uc_reg_read(uc, UC_ARM64_REG_PC, &pc);
-    mairlab_mair_run *last = m->run_count ? &m->runs[m->run_count - 1] : NULL;
-    if (last && last->value == cp->val && last->loaded == loaded && last->pc == pc) {
+    mairlab_trivial_run *last = t->run_count ? &t->runs[t->run_count - 1] : NULL;
+    if (last && last->vm_register == (uint32_t)vm && last->value == cp->val && last->loaded == loaded && last->pc == pc) {
         last->count++;
     } else {
-        m->runs[m->run_count++] = (mairlab_mair_run){ cp->val, loaded, pc, 1 };
+        t->runs[t->run_count++] = (mairlab_trivial_run){ cp->val, loaded, pc, 1, (uint32_t)vm };
     }
     uint32_t skip = loaded != cp->val;
     if (skip) {
@@ -302,7 +284,7 @@ static uint32_t mairlab_mair_write(uc_engine *uc, mairlab_fast *f, const uc_arm6
         reg.val = loaded;
         uc_reg_write(uc, UC_ARM64_REG_CP_REG, &reg);
     }
-    m->host_ns += mairlab_now_ns() - start;
+    t->host_ticks += mairlab_ticks() - start;
     return skip;
 }
 
@@ -318,9 +300,9 @@ static uint32_t mairlab_msr_cb(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_c
         if (vm <= 4) f->translation_generation++;
     }
     if (!mairlab_filtered(f->msr_filter, e)) return 0;
-    // MAIR_EL1 (3,0,10,2,0); with the runs full, Swift takes them before handling this one.
-    if (e == (3u << 14 | 10u << 7 | 2u << 3) && f->mair.enabled && f->mair.run_count < MAIRLAB_MAIR_RUNS)
-        return mairlab_mair_write(uc, f, cp);
+    // With the runs full, Swift takes them before handling this one.
+    if (vm >= 0 && (f->trivial.registers >> vm & 1) && f->trivial.run_count < MAIRLAB_TRIVIAL_RUNS)
+        return mairlab_trivial_write(uc, f, vm, cp);
     f->forwarded++;
     return f->sysreg(f->context, 0, e, (uint32_t)reg, cp->val);
 }
@@ -367,12 +349,21 @@ static uint32_t mairlab_sys_cb(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_c
     return f->sysreg(f->context, 2, e, (uint32_t)reg, cp->val);
 }
 
+// `ticks` of mairlab_ticks in nanoseconds, at the rate measured since the fast path was installed.
+static inline uint64_t mairlab_ticks_ns(const mairlab_fast *f, uint64_t ticks) {
+    uint64_t span_ticks = mairlab_ticks() - f->origin_ticks, span_ns = mairlab_now_ns() - f->origin_ns;
+    if (span_ticks == 0) return 0;
+    return (uint64_t)((double)ticks * (double)span_ns / (double)span_ticks);
+}
+
 // Installs the block, memory and system-instruction hooks of the fast path (before the first
 // run: hooks are compiled into translated blocks). The memory hook covers every address, which
 // also keeps PC exact inside MMIO callbacks.
 static inline uc_err mairlab_install_fast(uc_engine *uc, mairlab_fast *f) {
     uc_hook h;
     uc_err err;
+    f->origin_ticks = mairlab_ticks();
+    f->origin_ns = mairlab_now_ns();
     if ((err = uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)mairlab_block_cb, f, (uint64_t)1, (uint64_t)0))) return err;
     if ((err = uc_hook_add(uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)mairlab_mem_cb, f, (uint64_t)1, (uint64_t)0))) return err;
     if ((err = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)mairlab_msr_cb, f, (uint64_t)1, (uint64_t)0, UC_ARM64_INS_MSR))) return err;

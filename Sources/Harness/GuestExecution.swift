@@ -44,8 +44,8 @@ final class GuestExecution {
     var sites: [UInt64: String] = [:]
     /// TVM and TRVM as the C filters were last set for (-1: not yet).
     private var filtersKey = -1
-    /// What the C side was last told about trivial MAIR_EL1 writes (nil: none taken there).
-    var trivialMAIR: TrapController.TrivialMAIRWrite?
+    /// What the C side was last told about trivial trapped writes (nil: none taken there).
+    var trivialWrites: TrapController.TrivialWrites?
     /// The guest's stage 1, page by page (for shared memory and cache maintenance by VA).
     let translator: Translator
 

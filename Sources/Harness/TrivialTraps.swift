@@ -1,30 +1,41 @@
+import AArch64
 import Hypervisor
 import Unicorn
 
 extension GuestExecution {
-    /// Tells the C side whether it may take trapped MAIR_EL1 writes itself (their handling
-    /// depends on the value alone: `TrapController.trivialMAIRWrite`), after anything that can
-    /// change that: a trap handled here, a migration, the start of the run.
+    /// Tells the C side which trapped writes it may take itself (their handling depends on the
+    /// value alone: `TrapController.trivialWrites`), after anything that can change that: a
+    /// trap handled here, a migration, the start of the run.
     func updateTrivialTraps() {
-        let trivial = options.trivialTrapsInC && ending == nil ? controller.trivialMAIRWrite : nil
-        guard trivial != trivialMAIR else { return }
+        let trivial = options.trivialTrapsInC && ending == nil ? controller.trivialWrites : nil
+        guard trivial != trivialWrites else { return }
         takeTrivialTraps()
-        trivialMAIR = trivial
-        fast.takeMAIRWrites(table: trivial?.table, definedIndicesOnly: trivial?.definedIndicesOnly ?? false)
+        trivialWrites = trivial
+        let registers = (trivial?.registers ?? []).reduce(UInt32(0)) { mask, register in
+            Self.vmRegisterBits.firstIndex(of: register).map { mask | 1 << UInt32($0) } ?? mask
+        }
+        fast.takeTrivialWrites(registers: registers, mairTable: trivial?.mairTable ?? [],
+                               definedIndicesOnly: trivial?.definedIndicesOnly ?? false)
     }
 
-    /// Records the MAIR_EL1 writes the C side took, in order, before anything else reads or
-    /// adds to the trap log or the controller: the first thing every hook that reaches Swift
-    /// does, and what follows every emulator run.
+    /// Records the writes the C side took, in order, before anything else reads or adds to the
+    /// trap log or the controller: the first thing every hook that reaches Swift does, and what
+    /// follows every emulator run.
     func takeTrivialTraps() {
-        guard let fast, let trivial = trivialMAIR else { return }
-        let (runs, time) = fast.drainMAIRWrites()
-        guard let last = runs.last else { return }
+        guard let fast, let trivial = trivialWrites else { return }
+        let (runs, time) = fast.drainTrivialWrites()
+        guard !runs.isEmpty else { return }
+        var last = [UInt64?](repeating: nil, count: Self.vmRegisterBits.count)
         for run in runs {
-            traps.record(TrappedAccess(.register(.mairEL1), direction: .write, value: run.value, loaded: run.loaded,
-                                       path: trivial.path, rewritten: trivial.rewritten, pc: run.pc), count: run.count)
+            let register = Self.vmRegisterBits[run.vmRegister]
+            traps.record(TrappedAccess(.register(register), direction: .write, value: run.value, loaded: run.loaded,
+                                       path: trivial.path, rewritten: register == .mairEL1 && trivial.mairRewritten,
+                                       pc: run.pc), count: run.count)
+            last[run.vmRegister] = run.value
         }
         traps.addHostNanoseconds(time)
-        controller.noteTrivialMAIRWrite(last.value)
+        for (index, value) in last.enumerated() {
+            if let value { controller.noteTrivialWrite(Self.vmRegisterBits[index], value) }
+        }
     }
 }

@@ -76,36 +76,41 @@ public struct TrapController: Sendable {
         return result == current ? nil : result
     }
 
-    /// How a trapped MAIR_EL1 write is decided while the decision depends on its value alone:
-    /// TVM stays set after it (the guest's caches are off, or the policy traps always: see
-    /// `write`), and the rewrite is a per-byte table (`rewriteScope` is not `used`, which scans
-    /// the guest's tables). The harness then takes such writes in C (an EL2 fast path of its
-    /// own) and hands them back with `noteTrivialMAIRWrite`.
-    public struct TrivialMAIRWrite: Sendable, Equatable {
-        /// The loaded byte for each guest attribute byte (the identity with no rewrite).
-        public let table: [UInt8]
-        /// Rewrite only the indices up to the highest non-zero byte (`defined`).
+    /// The trapped writes whose decision depends on their value alone, as things stand: TVM
+    /// stays set after them (the guest's caches are off, or the policy traps always: see
+    /// `write`), so not SCTLR_EL1 (a write may turn the caches on); under the `used` rewrite
+    /// scope not MAIR_EL1, TCR_EL1 or TTBR0/1_EL1 (their writes scan the guest's tables). The
+    /// harness then takes such writes in C (an EL2 fast path of its own) and hands them back
+    /// with `noteTrivialWrite`.
+    public struct TrivialWrites: Sendable, Equatable {
+        public let registers: [SystemRegister]
+        /// MAIR_EL1: the loaded byte for each guest attribute byte (the identity with no rewrite).
+        public let mairTable: [UInt8]
+        /// MAIR_EL1: rewrite only the indices up to the highest non-zero byte (`defined`).
         public let definedIndicesOnly: Bool
         public let path: ExitPath
-        public let rewritten: Bool
-
+        /// MAIR_EL1 writes are under a rewrite rule.
+        public let mairRewritten: Bool
     }
 
-    /// The trivial MAIR_EL1 write as things stand, or nil when a write's handling depends on
-    /// more than its value (or MAIR_EL1 does not trap).
-    public var trivialMAIRWrite: TrivialMAIRWrite? {
-        guard tvm, SystemRegister.mairEL1.isTrappedByTVM, policy.trap == .always || !Self.cachesOn(sctlr),
-              policy.rewrite == .none || policy.rewriteScope != .used else { return nil }
-        return TrivialMAIRWrite(table: MAIRRewrite.table(policy.rewrite), definedIndicesOnly: policy.rewriteScope == .defined,
-                                path: policy.handledAtEL2(.mairEL1, togglesCaches: false) ? .fastPath : .fullExit,
-                                rewritten: policy.rewrite != .none)
+    /// The trivial writes as things stand, or nil when there are none.
+    public var trivialWrites: TrivialWrites? {
+        guard tvm, policy.trap == .always || !Self.cachesOn(sctlr) else { return nil }
+        let scans = policy.rewrite != .none && policy.rewriteScope == .used
+        let registers = SystemRegister.allCases.filter {
+            $0.isTrappedByTVM && $0 != .sctlrEL1 && !(scans && [.mairEL1, .tcrEL1, .ttbr0EL1, .ttbr1EL1].contains($0))
+        }
+        return TrivialWrites(registers: registers, mairTable: MAIRRewrite.table(policy.rewrite),
+                             definedIndicesOnly: policy.rewriteScope == .defined,
+                             path: policy.handledAtEL2(.mairEL1, togglesCaches: false) ? .fastPath : .fullExit,
+                             mairRewritten: policy.rewrite != .none)
     }
 
-    /// Trivial MAIR_EL1 writes were taken elsewhere, the last of them writing `value`: the
-    /// guest's own value is now that one (nothing else of the controller changes).
-    public mutating func noteTrivialMAIRWrite(_ value: UInt64) {
-        assert(trivialMAIRWrite != nil, "a MAIR_EL1 write taken as trivial while it is not")
-        shadow[.mairEL1] = value
+    /// Trivial writes of `register` were taken elsewhere, the last of them writing `value`:
+    /// the guest's own value is now that one (nothing else of the controller changes).
+    public mutating func noteTrivialWrite(_ register: SystemRegister, _ value: UInt64) {
+        assert(trivialWrites?.registers.contains(register) == true, "a write taken as trivial while it is not")
+        shadow[register] = value
     }
 
     public struct ReadDecision: Sendable, Equatable {

@@ -64,7 +64,10 @@ public struct TrapRun: Sendable, Equatable {
 
 /// Every trapped access of one run, in order (as runs of equal accesses), with running counts.
 public struct TrapLog: Sendable, Equatable {
-    public private(set) var runs: [TrapRun] = []
+    /// The runs in chunks of at most 64 Ki: a log of millions is never copied whole to grow
+    /// (nor held twice while it does).
+    private var chunks: [[TrapRun]] = []
+    private static let chunkCapacity = 1 << 16
     public private(set) var total = 0
     public private(set) var fastPath = 0
     public private(set) var fullExits = 0
@@ -75,10 +78,13 @@ public struct TrapLog: Sendable, Equatable {
     /// Records `count` equal accesses in a row.
     public mutating func record(_ access: TrappedAccess, count: Int = 1) {
         guard count > 0 else { return }
-        if let last = runs.indices.last, runs[last].access == access {
-            runs[last].count += count
+        let chunk = chunks.count - 1
+        if chunk >= 0, let last = chunks[chunk].indices.last, chunks[chunk][last].access == access {
+            chunks[chunk][last].count += count
+        } else if chunk >= 0, chunks[chunk].count < Self.chunkCapacity {
+            chunks[chunk].append(TrapRun(access: access, count: count))
         } else {
-            runs.append(TrapRun(access: access, count: count))
+            chunks.append([TrapRun(access: access, count: count)])
         }
         total += count
         switch access.path {
@@ -87,6 +93,9 @@ public struct TrapLog: Sendable, Equatable {
         }
         if access.stage2Flush { stage2Flushes += count }
     }
+
+    /// Equal accesses in a row, in order.
+    public var runs: FlattenSequence<[[TrapRun]]> { chunks.joined() }
 
     /// Every access, in order.
     public var accesses: some Sequence<TrappedAccess> {

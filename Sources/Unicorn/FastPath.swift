@@ -152,45 +152,50 @@ public final class FastPath {
     /// What the C side adds to the instruction count for CNTVCT/CNTPCT.
     public var timerOffset: Int64 { state.pointee.timer_offset }
 
-    /// Trapped MAIR_EL1 writes taken in C (mairlab_mair_write): `table` rewrites each attribute
-    /// byte (over the indices up to the highest non-zero byte only with `definedIndicesOnly`);
-    /// nil: every trapped write goes to the Swift handler.
-    public func takeMAIRWrites(table: [UInt8]?, definedIndicesOnly: Bool) {
-        guard let table else { state.pointee.mair.enabled = 0; return }
-        precondition(table.count == 256)
-        withUnsafeMutableBytes(of: &state.pointee.mair.table) { $0.copyBytes(from: table) }
-        state.pointee.mair.scope_defined = definedIndicesOnly ? 1 : 0
-        state.pointee.mair.enabled = 1
+    /// Trapped writes of the VM registers in `registers` (bit n: `mairlab_vm_register_index` n)
+    /// taken in C (mairlab_trivial_write); a MAIR_EL1 write is rewritten by `mairTable` byte by
+    /// byte (over the indices up to the highest non-zero byte only with `definedIndicesOnly`).
+    /// 0: every trapped write goes to the Swift handler.
+    public func takeTrivialWrites(registers: UInt32, mairTable: [UInt8], definedIndicesOnly: Bool) {
+        precondition(registers == 0 || mairTable.count == 256)
+        if registers != 0 {
+            withUnsafeMutableBytes(of: &state.pointee.trivial.table) { $0.copyBytes(from: mairTable) }
+        }
+        state.pointee.trivial.scope_defined = definedIndicesOnly ? 1 : 0
+        state.pointee.trivial.registers = registers
     }
 
-    /// One run of equal MAIR_EL1 writes taken in C.
-    public struct MAIRWrites: Sendable, Equatable {
+    /// One run of equal trapped writes taken in C.
+    public struct TrivialWrites: Sendable, Equatable {
+        /// The register, by `mairlab_vm_register_index`.
+        public let vmRegister: Int
         public let value, loaded, pc: UInt64
         public let count: Int
     }
 
-    /// The MAIR_EL1 writes taken in C since the last call, in order, and the host time spent on
-    /// them; both are reset.
-    public func drainMAIRWrites() -> (runs: [MAIRWrites], hostNanoseconds: UInt64) {
-        let count = Int(state.pointee.mair.run_count)
+    /// The writes taken in C since the last call, in order, and the host time spent on them;
+    /// both are reset.
+    public func drainTrivialWrites() -> (runs: [TrivialWrites], hostNanoseconds: UInt64) {
+        let count = Int(state.pointee.trivial.run_count)
         guard count > 0 else { return ([], 0) }
-        let runs = withUnsafeBytes(of: &state.pointee.mair.runs) { raw in
-            let all = raw.bindMemory(to: mairlab_mair_run.self)
-            return all.prefix(count).map { MAIRWrites(value: $0.value, loaded: $0.loaded, pc: $0.pc, count: Int($0.count)) }
+        let runs = withUnsafeBytes(of: &state.pointee.trivial.runs) { raw in
+            raw.bindMemory(to: mairlab_trivial_run.self).prefix(count).map {
+                TrivialWrites(vmRegister: Int($0.vm_register), value: $0.value, loaded: $0.loaded, pc: $0.pc, count: Int($0.count))
+            }
         }
-        let time = state.pointee.mair.host_ns
-        state.pointee.mair.run_count = 0
-        state.pointee.mair.host_ns = 0
+        let time = mairlab_ticks_ns(state, state.pointee.trivial.host_ticks)
+        state.pointee.trivial.run_count = 0
+        state.pointee.trivial.host_ticks = 0
         return (runs, time)
     }
 
     /// What the C side loads for a guest MAIR_EL1 write of `value` under `table` (for tests
     /// that hold it to `MAIRRewrite`).
     public static func loadedMAIR(_ value: UInt64, table: [UInt8], definedIndicesOnly: Bool) -> UInt64 {
-        var mair = mairlab_mair_fast()
-        withUnsafeMutableBytes(of: &mair.table) { $0.copyBytes(from: table) }
-        mair.scope_defined = definedIndicesOnly ? 1 : 0
-        return mairlab_mair_loaded(&mair, value)
+        var trivial = mairlab_trivial()
+        withUnsafeMutableBytes(of: &trivial.table) { $0.copyBytes(from: table) }
+        trivial.scope_defined = definedIndicesOnly ? 1 : 0
+        return mairlab_mair_loaded(&trivial, value)
     }
 
     /// System instructions handed to Swift.

@@ -1,3 +1,4 @@
+import AArch64
 import Foundation
 import Hypervisor
 import Testing
@@ -30,20 +31,27 @@ import Unicorn
         }
     }
 
-    /// What the controller hands to C: nothing once TVM is clear, nothing under the `used`
-    /// scope (it scans the guest's tables), and under `until caches on` only while the caches
-    /// are off (a write then clears TVM: `kvm_toggle_cache`).
-    @Test func onlyValueOnlyWritesAreTrivial() {
+    /// What the controller hands to C: nothing once TVM is clear; never SCTLR_EL1 (its write
+    /// may turn the caches on, `kvm_toggle_cache`); under the `used` scope not the registers
+    /// whose writes scan the guest's tables; under `until caches on` only while the caches are
+    /// off.
+    @Test func onlyValueOnlyWritesAreTrivial() throws {
         var kvm = TrapController(policy: .kvm2015, resetSCTLR: 0)
-        #expect(kvm.trivialMAIRWrite?.path == .fullExit)
+        let kvmTrivial = try #require(kvm.trivialWrites)
+        #expect(kvmTrivial.path == .fullExit && !kvmTrivial.mairRewritten)
+        #expect(Set(kvmTrivial.registers) == Set(SystemRegister.allCases.filter { $0.isTrappedByTVM && $0 != .sctlrEL1 }))
         _ = kvm.write(.sctlrEL1, value: 0b101)   // M and C: TVM is cleared
-        #expect(kvm.trivialMAIRWrite == nil)
+        #expect(kvm.trivialWrites == nil)
         let rfc = TrapController(policy: .rfc2015, resetSCTLR: 0b101)   // traps always
-        #expect(rfc.trivialMAIRWrite?.rewritten == true)
-        #expect(rfc.trivialMAIRWrite?.path == .fastPath)
+        #expect(rfc.trivialWrites?.mairRewritten == true)
+        #expect(rfc.trivialWrites?.path == .fastPath)
+        #expect(rfc.trivialWrites?.mairTable == MAIRRewrite.table(Policy.rfc2015.rewrite))
         let used = TrapController(policy: .rfc2015.variant("scope=used") { $0.rewriteScope = .used }, resetSCTLR: 0)
-        #expect(used.trivialMAIRWrite == nil)
-        #expect(rfc.trivialMAIRWrite?.table == MAIRRewrite.table(Policy.rfc2015.rewrite))
+        let usedRegisters = Set(try #require(used.trivialWrites).registers)
+        #expect(usedRegisters.isDisjoint(with: [.mairEL1, .tcrEL1, .ttbr0EL1, .ttbr1EL1, .sctlrEL1]))
+        #expect(usedRegisters.contains(.contextidrEL1))
+        // The C side names every register TVM covers (mairlab_vm_register_index).
+        #expect(Set(GuestExecution.vmRegisterBits) == Set(SystemRegister.virtualMemoryControlRegisters))
     }
 
     static func report(_ loaded: LoadedSnippet, _ policy: Policy, inC: Bool) throws -> RunReport {
