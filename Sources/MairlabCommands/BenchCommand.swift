@@ -6,6 +6,7 @@ import Foundation
 extension Mairlab {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "bench",
             abstract: "Measure the harness against raw Unicorn on the same guests (not part of the tests).",
             discussion: """
                 Each workload runs both ways in this process, round after round in alternating order, \

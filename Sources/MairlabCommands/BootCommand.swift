@@ -5,6 +5,7 @@ import Harness
 extension Mairlab {
     struct Boot: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "boot",
             abstract: "Boot a firmware or kernel image on a virt-like board and profile its traps.",
             discussion: """
                 The board: RAM at 0x40000000, read-only flash at 0 (two 64 MiB banks), a PL011 UART \

@@ -7,6 +7,7 @@ import Hypervisor
 extension Mairlab {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Regression mode: every snippet's stated conditions under every policy it names.",
             discussion: """
                 One line per check: PASS, FAIL, XFAIL (a known failure, `xfail = "why"` in the \

@@ -7,6 +7,7 @@ import Hypervisor
 extension Mairlab {
     struct Compare: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "compare",
             abstract: "Run one snippet under several trap regimes and rewrites, side by side.",
             discussion: """
                 Columns: traps, full exits, the share handled by the EL2 fast path, stage-2 flushes, \
@@ -99,6 +100,7 @@ extension Mairlab {
 
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "List every outcome or count that changed between two suite runs (A.jsonl B.jsonl).",
             discussion: """
                 Runs are matched by snippet and policy; runs whose snippet_hash differs are NOT \
@@ -121,6 +123,7 @@ extension Mairlab {
 
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "merge",
             abstract: "Join the JSON lines of a suite's shards into one run (with its Markdown, CSV and SVG).")
 
         @Argument(help: "The shards' .jsonl files.")

@@ -7,6 +7,7 @@ extension Mairlab {
     /// `mairlab explain`: how a stage-1 MAIR attribute and a stage-2 MemAttr combine.
     struct Explain: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "explain",
             abstract: "Decode a stage-1 MAIR attribute and a stage-2 MemAttr and show what they combine to, and why.",
             discussion: """
                 Examples:

@@ -6,6 +6,7 @@ import Harness
 extension Mairlab {
     struct Initramfs: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "initramfs",
             abstract: "Build the Linux init of our own and pack it into an initramfs (a newc cpio archive).",
             discussion: """
                 The init (guest-images/linux-init/init.S, AArch64 assembly, no libc) is assembled \

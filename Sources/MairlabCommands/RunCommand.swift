@@ -9,6 +9,7 @@ import Hypervisor
 extension Mairlab {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Run snippets and print what happened; with no snippet, run the suite.",
             discussion: """
                 With snippets: each under --policy (default kvm-2015). Exit status 0 when every run \
@@ -181,7 +182,8 @@ extension Mairlab {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the snippets and what each is for.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the snippets and what each is for.")
 
         @OptionGroup var location: SnippetLocation
 
