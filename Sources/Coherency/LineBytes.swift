@@ -55,10 +55,20 @@ public struct LineBytes: Hashable, Sendable {
         }
     }
 
-    /// These bytes with `range` set to `version`.
+    /// These bytes with `range` set to `version` (lane masks, not a loop of subscripts: the
+    /// model does this on every write).
     public func writing(_ version: UInt32, at range: Range<Int>) -> LineBytes {
+        let lanes = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        let low = SIMD16<UInt32>(repeating: UInt32(range.lowerBound)), high = SIMD16<UInt32>(repeating: UInt32(range.upperBound))
+        func mask(_ base: UInt32) -> SIMDMask<SIMD16<Int32>> {
+            let index = lanes &+ base
+            return (index .>= low) .& (index .< high)
+        }
         var result = self
-        for index in range { result[index] = version }
+        result.a.replace(with: version, where: mask(0))
+        result.b.replace(with: version, where: mask(16))
+        result.c.replace(with: version, where: mask(32))
+        result.d.replace(with: version, where: mask(48))
         return result
     }
 

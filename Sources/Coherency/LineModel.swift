@@ -308,6 +308,57 @@ public struct LineModel: Sendable {
         memoized(.finish, memo: memo) { $0.settle(log: log) }
     }
 
+    // MARK: lines no cache can hold
+
+    /// A line no cache can hold: no agent maps it cacheable, so no spontaneous step applies
+    /// (`LineState.after`), and it is in one state with no copy (explored, not replayed). An
+    /// access that bypasses the caches then reads and writes memory alone, and memory holds
+    /// the latest write of every byte (every write so far went to memory: one that could
+    /// allocate would have made the line cacheable): `plainRead` and `plainWrite` do what
+    /// `read` and `write` would, without exploring (and without the memo: the states change in
+    /// place).
+    var isPlain: Bool {
+        guard replay == nil, !cacheable, !abstracted, pendingReads.isEmpty, states.count == 1 else { return false }
+        let state = states.states[0]
+        guard state.inner == nil, state.outer == nil else { return false }
+        assert(state.memory == reference, "a line no cache can hold whose memory is not the latest write")
+        return true
+    }
+
+    /// A CPU access Non-cacheable at both levels (Device, Normal-NC), or a non-coherent master.
+    static func bypassesCaches(_ access: LineAccess) -> Bool {
+        switch access {
+        case .cpu(let inner, let outer): inner == .nonCacheable && outer == .nonCacheable
+        case .nonCoherentDMA: true
+        case .coherentDMA: false
+        }
+    }
+
+    /// `write` on a plain line by an access that bypasses the caches; false (and nothing done)
+    /// for any other.
+    public mutating func plainWrite(_ access: LineAccess, range: Range<Int>, version global: UInt32) -> Bool {
+        guard Self.bypassesCaches(access), isPlain else { return false }
+        let version = UInt32(globalVersions.count)
+        globalVersions.append(global)
+        reference = reference.writing(version, at: range)
+        states.updateSole { $0.memory = $0.memory.writing(version, at: range) }
+        events += 1
+        snapshot = nil
+        return true
+    }
+
+    /// `read` (and `keep`) on a plain line by an access that bypasses the caches: the run's
+    /// versions of the bytes it returns (the latest writes; the write log has their values);
+    /// nil (and nothing done) for any other.
+    public mutating func plainRead(_ access: LineAccess, range: Range<Int>) -> LineBytes? {
+        guard Self.bypassesCaches(access), isPlain else { return nil }
+        events += 1
+        snapshot = nil
+        var versions = LineBytes()
+        for offset in range { versions[offset] = globalVersions[Int(reference[offset])] }
+        return versions
+    }
+
     /// The distinct failure sets of the final states, each with the first witness found.
     public var outcomes: [(failures: [LineFailure], witness: Witness?)] {
         var seen: Set<[LineFailure]> = []

@@ -39,10 +39,14 @@ public struct SharedMemoryModel {
     /// Results of events on lines with the same history, shared between them (nil: every line
     /// explored on its own, as the tests compare).
     public let memo: LineMemo?
+    /// Accesses that bypass the caches on lines no cache can hold are taken without exploring
+    /// (`LineModel.plainRead`/`plainWrite`; false: explored like any other, as the tests compare).
+    public let plainLines: Bool
 
-    public init(regions: [Region], replay: [UInt64: [WitnessStep]]? = nil, memoize: Bool = true) {
+    public init(regions: [Region], replay: [UInt64: [WitnessStep]]? = nil, memoize: Bool = true, plainLines: Bool = true) {
         self.regions = regions
         self.replay = replay
+        self.plainLines = plainLines
         memo = memoize && replay == nil ? LineMemo() : nil
         log = WriteLog(regions: regions.map { ($0.base, $0.size, $0.initial) })
     }
@@ -96,10 +100,13 @@ public struct SharedMemoryModel {
     public mutating func read(_ access: LineAccess, address: UInt64, count: Int, by observer: Observer,
                               label: @autoclosure () -> String, chooser: ValueChooser?) -> [UInt8] {
         var result = [UInt8](repeating: 0, count: count)
-        let (log, memo) = (self.log, self.memo)
+        let (log, memo, plainLines) = (self.log, self.memo, self.plainLines)
         for part in Self.parts(address, count: count) {
             let before = isReplay ? lines[part.line]?.someState ?? model(part.line).someState : nil
             let bytes: [UInt8] = withModel(part.line) { line in
+                if plainLines, chooser != nil, let versions = line.plainRead(access, range: part.range) {
+                    return part.range.map { log.value(at: part.line + UInt64($0), version: versions[$0]) }
+                }
                 guard let chooser else { return line.hostRead(access, range: part.range, by: observer, log: log, memo: memo) }
                 let values = line.read(access, range: part.range, by: observer, log: log)
                 let index = values.count > 1 ? chooser.choose(among: values.count) : 0
@@ -119,10 +126,11 @@ public struct SharedMemoryModel {
     public mutating func write(_ access: LineAccess, address: UInt64, bytes: [UInt8], by observer: Observer,
                                label: @autoclosure () -> String) {
         let version = log.record(observer, start: address, bytes: bytes)
-        let (log, memo) = (self.log, self.memo)
+        let (log, memo, plainLines) = (self.log, self.memo, self.plainLines)
         for part in Self.parts(address, count: bytes.count) {
             let before = isReplay ? model(part.line).someState : nil
             withModel(part.line) { line in
+                guard !plainLines || !line.plainWrite(access, range: part.range, version: version) else { return }
                 line.write(access, range: part.range, version: version, log: log, writer: observer.observer, memo: memo)
             }
             if let before {
@@ -130,6 +138,34 @@ public struct SharedMemoryModel {
                      line: lines[part.line]!, before: before)
             }
         }
+    }
+
+    /// A write within one line that bypasses the caches, taken without exploring when the line
+    /// is plain (`LineModel.isPlain`: touched before, no cache can hold it); false, and nothing
+    /// done, otherwise (and in replay mode, which traces every event).
+    /// (The write stores the `count` low bytes of `value`, little-endian.)
+    public mutating func plainWrite(_ access: LineAccess, address: UInt64, value: UInt64, count: Int, by observer: Observer) -> Bool {
+        let line = Self.line(of: address), start = Int(address - line)
+        guard plainLines, !isReplay, start + count <= Int(Self.lineSize), LineModel.bypassesCaches(access),
+              inPlace(line, { $0.isPlain }) == true else { return false }
+        let version = log.record(observer, start: address, value: value, count: count)
+        return inPlace(line) { $0.plainWrite(access, range: start..<start + count, version: version) } ?? false
+    }
+
+    /// A read by the guest within one line that bypasses the caches, when the line is plain:
+    /// the one value it can return; nil, and nothing done, otherwise.
+    public mutating func plainRead(_ access: LineAccess, address: UInt64, count: Int) -> [UInt8]? {
+        let line = Self.line(of: address), start = Int(address - line)
+        guard plainLines, !isReplay, start + count <= Int(Self.lineSize),
+              let versions = inPlace(line, { $0.plainRead(access, range: start..<start + count) }) ?? nil else { return nil }
+        return (start..<start + count).map { log.value(at: line + UInt64($0), version: versions[$0]) }
+    }
+
+    /// `body` on the model of a line already touched, in place (reading one through the
+    /// dictionary's getter would copy it); nil when the line was never touched.
+    private mutating func inPlace<R>(_ line: UInt64, _ body: (inout LineModel) -> R) -> R? {
+        guard let index = lines.index(forKey: line) else { return nil }
+        return body(&lines.values[index])
     }
 
     /// Maintenance on the lines of [address, address + count) that an access has touched (a

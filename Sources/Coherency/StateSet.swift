@@ -38,4 +38,10 @@ public struct StateSet: Sendable {
     }
 
     public var pairs: Zip2Sequence<[LineState], [Witness?]> { zip(states, witnesses) }
+
+    /// Changes the one state of a set of one in place (its witness stays).
+    mutating func updateSole(_ body: (inout LineState) -> Void) {
+        precondition(states.count == 1 && index.isEmpty)
+        body(&states[0])
+    }
 }

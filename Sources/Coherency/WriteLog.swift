@@ -1,13 +1,12 @@
 /// Every write to shared memory in the order the run performed them: version n is the n-th
 /// write (version 0 is a region's initial contents). A byte's value is found from its version.
 public struct WriteLog: Sendable {
-    public struct Write: Sendable {
-        public let observer: Observer
-        public let start: UInt64
-        public let bytes: [UInt8]
-    }
-
-    private var writes: [Write] = []
+    /// Write n-1 (version n): who, where, and its bytes at `firsts[n-1]..<firsts[n]` of `bytes`
+    /// (flat: a write allocates nothing, and a lookup copies no observer).
+    private var observers: [Observer] = []
+    private var starts: [UInt64] = []
+    private var firsts: [Int] = [0]
+    private var bytes: [UInt8] = []
     /// The first detail seen for each failure, for the report.
     public let details = FailureDetails()
     /// The initial byte of each region, by region base.
@@ -18,26 +17,39 @@ public struct WriteLog: Sendable {
     }
 
     /// Records a write; returns its version.
-    public mutating func record(_ observer: Observer, start: UInt64, bytes: [UInt8]) -> UInt32 {
-        writes.append(Write(observer: observer, start: start, bytes: bytes))
-        return UInt32(writes.count)
+    public mutating func record(_ observer: Observer, start: UInt64, bytes written: [UInt8]) -> UInt32 {
+        observers.append(observer)
+        starts.append(start)
+        bytes += written
+        firsts.append(bytes.count)
+        return UInt32(starts.count)
     }
 
-    public var count: Int { writes.count }
+    /// Records a write of the `count` low bytes of `value` (little-endian); returns its version.
+    public mutating func record(_ observer: Observer, start: UInt64, value: UInt64, count: Int) -> UInt32 {
+        observers.append(observer)
+        starts.append(start)
+        for index in 0..<count { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
+        firsts.append(bytes.count)
+        return UInt32(starts.count)
+    }
+
+    public var count: Int { starts.count }
 
     /// The value of the byte at `address` as write `version` left it (0 for a version that
     /// did not write it: a line kept up to renaming no longer knows its stale values).
     public func value(at address: UInt64, version: UInt32) -> UInt8 {
         guard version > 0 else { return regions.first { address >= $0.base && address - $0.base < $0.size }?.initial ?? 0 }
-        guard Int(version) <= writes.count else { return 0 }
-        let write = writes[Int(version) - 1]
-        guard address >= write.start, address - write.start < UInt64(write.bytes.count) else { return 0 }
-        return write.bytes[Int(address - write.start)]
+        let index = Int(version) - 1
+        guard index < starts.count else { return 0 }
+        let start = starts[index], first = firsts[index], length = firsts[index + 1] - first
+        guard address >= start, address - start < UInt64(length) else { return 0 }
+        return bytes[first + Int(address - start)]
     }
 
     /// Who made write `version` (nil for the initial contents).
     public func writer(of version: UInt32) -> Observer? {
-        version > 0 ? writes[Int(version) - 1].observer : nil
+        version > 0 ? observers[Int(version) - 1] : nil
     }
 
     /// The values of `range` of the line at `line` under `bytes`.

@@ -68,7 +68,8 @@ final class GuestExecution {
                      replay: [UInt64: [WitnessStep]]? = nil) throws {
         let observed = loaded.manifest.observed, policy = options.policy
         let shared = observed.isEmpty ? nil
-            : SharedMemory(regions: observed, hostCacheable: { policy.hostMapsCacheable($0) }, chooser: chooser, replay: replay)
+            : SharedMemory(regions: observed, hostCacheable: { policy.hostMapsCacheable($0) }, chooser: chooser, replay: replay,
+                           plainLines: options.plainLines)
         try self.init(program: loaded, options: options, shared: shared)
     }
 
@@ -202,11 +203,16 @@ final class GuestExecution {
 
     private func mapSharedMemory() throws {
         guard let shared else { return }
+        // unowned(unsafe): the callbacks run only inside this execution's own uc_emu_start (the
+        // machine is this object's), and a checked unowned reference costs a retain per access.
         for region in shared.regions {
-            try machine.mapMMIO(region.base, size: region.size, read: { [unowned self] offset, size in
-                sharedAccess(pa: region.base + offset, size: size, isWrite: false).enumerated()
-                    .reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-            }, write: { [unowned self] offset, size, _ in
+            try machine.mapMMIO(region.base, size: region.size, read: { [unowned(unsafe) self] offset, size in
+                var value: UInt64 = 0
+                for (index, byte) in sharedAccess(pa: region.base + offset, size: size, isWrite: false).enumerated() {
+                    value |= UInt64(byte) << (8 * UInt64(index))
+                }
+                return value
+            }, write: { [unowned(unsafe) self] offset, size, _ in
                 _ = sharedAccess(pa: region.base + offset, size: size, isWrite: true)
             })
         }
@@ -221,11 +227,24 @@ final class GuestExecution {
         let access = fast.lastAccess.map {
             MemoryAccessEvent(virtualAddress: $0.virtualAddress, size: $0.size, value: $0.value, isWrite: $0.kind == .write)
         }
+        let sequence = fast.accessSequence, generation = fast.translationGeneration, written = fast.writtenVMRegisters
+        if let access, access.isWrite == isWrite {
+            if sequence == shared.pendingSequence, let rest = shared.plainContinuation(pa: pa, size: size, sequence: sequence) {
+                return rest
+            }
+            if sequence != shared.pendingSequence,
+               let bytes = shared.plainAccess(access, sequence: sequence, pa: pa, size: size, pc: pc, generation: generation,
+                                              written: written) {
+                return bytes
+            }
+        }
         let (bytes, answer) = shared.callback(pa: pa, size: size, isWrite: isWrite, access: access,
-                                              sequence: fast.accessSequence, context: context(pc: pc))
+                                              sequence: sequence, context: context(pc: pc))
         if case .refused(let name, let reason) = answer {
             fast.correct(at: pc, begun: true)
             end(fault: .stage2Refused, pc: pc, detail: "the policy refuses to map region '\(name)' at stage 2: \(reason)")
+        } else {
+            shared.remember(pc: pc, site: site(pc), generation: generation, written: written)
         }
         return bytes
     }

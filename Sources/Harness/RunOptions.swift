@@ -17,6 +17,10 @@ public struct RunOptions: Sendable {
     /// (`FastPath.takeMAIRWrites`); false sends every trap through the Swift controller (the
     /// tests hold the two to the same reports).
     public var trivialTrapsInC = true
+    /// Guest accesses that bypass the caches on lines no cache can hold are taken without
+    /// resolving or exploring again (`SharedMemory.plainAccess`); false explores every access
+    /// (the tests hold the two to the same reports).
+    public var plainLines = true
 
     public init(budget: Int? = nil, timeoutMilliseconds: Int? = nil, cpu: CPUModel = .max,
                 policy: Policy = .kvm2015, costModel: CostModel = .defaults, eventLimit: Int? = nil) {

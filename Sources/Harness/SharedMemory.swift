@@ -24,16 +24,26 @@ final class SharedMemory {
     private let chooser: ValueChooser
     /// The guest access the memory hook saw last, and the bytes it read or wrote, by PA.
     private var pending: PendingAccess?
-    private var pendingSequence: UInt64 = 0
+    private(set) var pendingSequence: UInt64 = 0
     private var refused = false
+    /// The resolution of the last guest access performed, when it lay in one page of one
+    /// region and was served (what `remember` keeps for its site).
+    private var lastResolved: (vaPage: UInt64, paPage: UInt64, access: LineAccess)?
+    /// Resolutions by guest PC, for `plainAccess`.
+    private var resolved: [UInt64: ResolvedSite] = [:]
+    /// Bumped when the policy's stage 2 is made anew (a migration): resolutions made before
+    /// no longer stand.
+    private var epoch = 0
+    /// What the access `plainAccess` performed last moved (a write: nothing), from its PA.
+    private var plainRest: (start: UInt64, bytes: [UInt8])?
 
     init(regions: [Manifest.ObservedRegion], hostCacheable: (RegionKind) -> Bool, chooser: ValueChooser,
-         replay: [UInt64: [WitnessStep]]? = nil) {
+         replay: [UInt64: [WitnessStep]]? = nil, plainLines: Bool = true) {
         self.regions = regions
         self.chooser = chooser
         model = SharedMemoryModel(regions: regions.map {
             .init(name: $0.name, base: $0.base, size: $0.size, initial: $0.initial, hostCacheable: hostCacheable($0.kind))
-        }, replay: replay)
+        }, replay: replay, plainLines: plainLines)
     }
 
     func region(containing pa: UInt64) -> Manifest.ObservedRegion? {
@@ -50,6 +60,7 @@ final class SharedMemory {
         if let access, sequence != pendingSequence {
             pending = PendingAccess(access)
             pendingSequence = sequence
+            plainRest = nil
         }
         if var access = pending, access.isWrite == isWrite, !access.performed {
             let answer = perform(&access, context: context)
@@ -64,9 +75,55 @@ final class SharedMemory {
         return (bytes, .served)
     }
 
+    /// After an access performed the long way from `pc`: remember its resolution when it lay
+    /// in one page and was served.
+    func remember(pc: UInt64, site: String, generation: UInt64, written: UInt32) {
+        guard let last = lastResolved else { return }
+        lastResolved = nil
+        resolved[pc] = ResolvedSite(generation: generation, written: written, epoch: epoch, vaPage: last.vaPage,
+                                    paPage: last.paPage, access: last.access, observer: .guest(site: site))
+    }
+
+    /// A new guest access (hook sequence `sequence`) from `pc` whose first MMIO callback is at
+    /// its first byte (`pa`), within one line, resolved before under the same stamp, to a line no
+    /// cache can hold, by an access that bypasses the caches: performed whole without resolving
+    /// or exploring (`SharedMemoryModel.plainRead`/`plainWrite`). The bytes of this callback (a
+    /// write: none); nil, and nothing done, when any of that does not hold.
+    func plainAccess(_ event: MemoryAccessEvent, sequence: UInt64, pa: UInt64, size: Int, pc: UInt64,
+                     generation: UInt64, written: UInt32) -> [UInt8]? {
+        guard size <= event.size, event.virtualAddress & 0xFFF == pa & 0xFFF, (pa & 63) + UInt64(event.size) <= 64,
+              let site = resolved[pc], site.generation == generation, site.written == written, site.epoch == epoch,
+              site.vaPage == event.virtualAddress & ~0xFFF, site.paPage == pa & ~0xFFF
+        else { return nil }
+        var bytes: [UInt8] = []
+        if event.isWrite {
+            guard model.plainWrite(site.access, address: pa, value: event.value, count: event.size, by: site.observer)
+            else { return nil }
+        } else {
+            guard let read = model.plainRead(site.access, address: pa, count: event.size) else { return nil }
+            bytes = read
+        }
+        // Unicorn may split the access into several callbacks (4 bytes at most each for an
+        // MMIO region): the rest are served from what it moved.
+        pending = nil
+        pendingSequence = sequence
+        plainRest = (pa, bytes)
+        return size == bytes.count || bytes.isEmpty ? bytes : Array(bytes.prefix(size))
+    }
+
+    /// A later MMIO callback of the access `plainAccess` performed last.
+    func plainContinuation(pa: UInt64, size: Int, sequence: UInt64) -> [UInt8]? {
+        guard sequence == pendingSequence, let rest = plainRest, pa >= rest.start else { return nil }
+        guard !rest.bytes.isEmpty else { return [] }   // a write: done
+        let offset = Int(pa - rest.start)
+        guard offset + size <= rest.bytes.count else { return nil }
+        return Array(rest.bytes[offset..<offset + size])
+    }
+
     private func perform(_ access: inout PendingAccess, context: GuestContext) -> SharedAccess {
         access.performed = true
         let parts = context.translate(access.virtualAddress, count: access.size)
+        lastResolved = nil
         for part in parts {
             guard let region = region(containing: part.physicalAddress) else { continue }
             if case .refused(let reason) = context.policy.stage2Mapping(for: region.kind) {
@@ -81,6 +138,9 @@ final class SharedMemory {
             // Made only when a replay traces it.
             let label = { "guest at \(context.site) (\(type))" }
             let range = part.offset..<part.offset + part.count
+            if parts.count == 1, part.count == access.size {
+                lastResolved = (access.virtualAddress & ~0xFFF, part.physicalAddress & ~0xFFF, lineAccess)
+            }
             if access.isWrite {
                 let bytes = Array(access.writeBytes[range])
                 model.write(lineAccess, address: part.physicalAddress, bytes: bytes, by: .guest(site: context.site), label: label())
@@ -146,6 +206,7 @@ final class SharedMemory {
     func migrated() {
         model.maintainAll(.cleanAndInvalidate, label: "migration: the source cleans the VM to PoC")
         mappedPages = []
+        epoch += 1
     }
 
     /// What the VMM or a DMA master does at a sync point, a MiB at a time; false when
@@ -181,4 +242,20 @@ final class SharedMemory {
     }
 
     func finish() { model.finish() }
+}
+
+/// How a guest PC's access to shared memory resolved (its page's translation, the region's
+/// stage 2, the combined attributes), and what it was resolved under: the translation
+/// registers and TLB state (`FastPath.translationGeneration`, which SCTLR_EL1 writes bump
+/// too), the VM registers written (the UNKNOWN-at-reset checks) and the policy's stage 2
+/// (`epoch`). Resolving again under the same stamp gives the same answer and records nothing
+/// new (`AttributeLog.resolve` only adds what it has not seen for the same site).
+struct ResolvedSite {
+    let generation: UInt64
+    let written: UInt32
+    let epoch: Int
+    let vaPage: UInt64
+    let paPage: UInt64
+    let access: LineAccess
+    let observer: Observer
 }
