@@ -61,7 +61,11 @@ typedef struct mairlab_fast {
     uint32_t stop_reason;
     uint32_t ended;            // the run has ended: count nothing more
     uint64_t deadline_ns;      // CLOCK_MONOTONIC; 0: none
-    uint32_t blocks_since_clock;
+    uint64_t clock_check_at;   // the count at which the deadline is next looked at
+    // A block runs without further checks while count + its length <= limit (and before the
+    // next event): min(budget, clock_check_at), or 0 while the run has ended or an entry is
+    // pending (mairlab_refresh_limit after any of those changes).
+    uint64_t limit;
     // The last data access the memory hook saw (Unicorn reports aborts without a FAR).
     uint64_t access_va;
     uint64_t access_value;
@@ -168,21 +172,34 @@ static inline uint64_t mairlab_ticks(void) {
 #endif
 }
 
+enum { MAIRLAB_CLOCK_INSNS = 1 << 16 };   // instructions between two looks at the deadline
+
+static inline void mairlab_refresh_limit(mairlab_fast *f) {
+    uint64_t limit = f->budget;
+    if (f->deadline_ns && f->clock_check_at < limit) limit = f->clock_check_at;
+    f->limit = f->ended || f->entry_pending ? 0 : limit;
+}
+
 // Everything but the common case of mairlab_block_cb (kept out of line so that the common
 // case is a leaf function that saves no registers: it runs once per translated block).
 static __attribute__((noinline)) void mairlab_block_slow(uc_engine *uc, uint64_t address, uint32_t size, mairlab_fast *f) {
     // A stop asked from an exception hook is only honoured at a block boundary: make sure the
     // next block after the end never runs.
     if (f->ended) { f->block_insns = 0; uc_emu_stop(uc); return; }
-    if (f->entry_pending) { f->entry_pending = 0; if (f->entered) f->entered(f->entered_context, address); }
+    if (f->entry_pending) {
+        f->entry_pending = 0;
+        mairlab_refresh_limit(f);
+        if (f->entered) f->entered(f->entered_context, address);
+    }
     // Unicorn decodes at any PC (unicorn-exceptions.md Q5); the architecture takes a PC
     // alignment fault on the fetch (Arm ARM D1.x, PC alignment checking): refuse the block.
     if (address & 3) { f->stop_reason = MAIRLAB_STOP_PC_ALIGNMENT; f->misaligned_pc = address; f->block_insns = 0; uc_emu_stop(uc); return; }
     uint64_t insns = size / 4;
     if (f->count + insns > f->budget) { f->stop_reason = MAIRLAB_STOP_BUDGET; f->block_insns = 0; uc_emu_stop(uc); return; }
     if (f->count >= f->next_event) { f->stop_reason = MAIRLAB_STOP_EVENT; f->block_insns = 0; uc_emu_stop(uc); return; }
-    if (f->deadline_ns && ++f->blocks_since_clock >= 4096) {
-        f->blocks_since_clock = 0;
+    if (f->deadline_ns && f->count + insns > f->clock_check_at) {
+        f->clock_check_at = f->count + MAIRLAB_CLOCK_INSNS;
+        mairlab_refresh_limit(f);
         if (mairlab_now_ns() > f->deadline_ns) { f->stop_reason = MAIRLAB_STOP_DEADLINE; f->block_insns = 0; uc_emu_stop(uc); return; }
     }
     f->block_start = address;
@@ -193,12 +210,9 @@ static __attribute__((noinline)) void mairlab_block_slow(uc_engine *uc, uint64_t
 static void mairlab_block_cb(uc_engine *uc, uint64_t address, uint32_t size, void *user) {
     mairlab_fast *f = (mairlab_fast *)user;
     uint64_t insns = size / 4;
-    // The common case: nothing pending, an aligned PC, inside the budget and before the next
-    // event, and not the block on which the deadline is due to be looked at.
-    if (__builtin_expect((f->ended | f->entry_pending) == 0 && (address & 3) == 0
-                         && f->count + insns <= f->budget && f->count < f->next_event
-                         && (f->deadline_ns == 0 || f->blocks_since_clock + 1 < 4096), 1)) {
-        if (f->deadline_ns) f->blocks_since_clock++;
+    // The common case: an aligned PC, within the limit (nothing pending, inside the budget, not
+    // yet time to look at the deadline) and before the next event.
+    if (__builtin_expect((address & 3) == 0 && f->count + insns <= f->limit && f->count < f->next_event, 1)) {
         f->block_start = address;
         f->block_insns = insns;
         f->count += insns;

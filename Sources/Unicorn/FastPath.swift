@@ -19,6 +19,7 @@ public final class FastPath {
         box = HookBox(handler)
         state.pointee.budget = UInt64.max
         state.pointee.next_event = UInt64.max
+        mairlab_refresh_limit(state)
         state.pointee.context = Unmanaged.passUnretained(box).toOpaque()
         state.pointee.sysreg = { context, kind, encoding, reg, value in
             let handler: (SystemInstruction) -> SystemInstructionAction = unbox(context)
@@ -40,7 +41,10 @@ public final class FastPath {
 
     public var budget: UInt64 {
         get { state.pointee.budget }
-        set { state.pointee.budget = newValue }
+        set {
+            state.pointee.budget = newValue
+            mairlab_refresh_limit(state)
+        }
     }
 
     /// A block entered at or past this count is refused (the run stops with `.event`).
@@ -65,7 +69,10 @@ public final class FastPath {
     public func clearStop() { state.pointee.stop_reason = 0 }
 
     /// Stop counting (the run has ended; the guest may re-execute its last instruction).
-    public func end() { state.pointee.ended = 1 }
+    public func end() {
+        state.pointee.ended = 1
+        mairlab_refresh_limit(state)
+    }
 
     public var isEnded: Bool { state.pointee.ended != 0 }
 
@@ -98,7 +105,10 @@ public final class FastPath {
 
     public var entryPending: Bool {
         get { state.pointee.entry_pending != 0 }
-        set { state.pointee.entry_pending = newValue ? 1 : 0 }
+        set {
+            state.pointee.entry_pending = newValue ? 1 : 0
+            mairlab_refresh_limit(state)
+        }
     }
 
     /// CLOCK_MONOTONIC in nanoseconds.
@@ -109,9 +119,11 @@ public final class FastPath {
         state.pointee.deadline_ns != 0 && mairlab_now_ns() > state.pointee.deadline_ns
     }
 
-    /// A wall-clock limit, checked every 4096 blocks (CLOCK_MONOTONIC nanoseconds; 0: none).
+    /// A wall-clock limit, checked every 64 Ki instructions (CLOCK_MONOTONIC nanoseconds; 0: none).
     public func setDeadline(afterNanoseconds delay: UInt64) {
         state.pointee.deadline_ns = delay == 0 ? 0 : mairlab_now_ns() &+ delay
+        state.pointee.clock_check_at = state.pointee.count &+ UInt64(MAIRLAB_CLOCK_INSNS)
+        mairlab_refresh_limit(state)
     }
 
     /// The block being run was left at `pc`: the instructions after it did not run; `begun`
