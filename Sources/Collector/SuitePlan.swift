@@ -41,16 +41,24 @@ public struct SuitePlan: Sendable {
     public let shard: SuiteRun.Shard?
     public let policies: [String]
 
-    public init(_ snippets: [Snippet], policies: [Policy], cache: ImageCache = .standard(), shard: SuiteRun.Shard? = nil) {
-        let loaded: [(Snippet, Result<LoadedSnippet, HarnessError>)] = snippets.map { snippet in
+    /// Snippets are loaded on `jobs` threads (nil: one per core), as the suite then runs:
+    /// reading, hashing and parsing them would otherwise be its serial start.
+    public init(_ snippets: [Snippet], policies: [Policy], cache: ImageCache = .standard(), shard: SuiteRun.Shard? = nil,
+                jobs threads: Int? = nil) {
+        let loads = Results<Result<LoadedSnippet, HarnessError>>(count: snippets.count)
+        let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, snippets.count))
+        loads.perform(workers: workers, shouldStop: { false }) { index in
+            let load: Result<LoadedSnippet, HarnessError>
             do {
-                return (snippet, .success(try LoadedSnippet.load(snippet, cache: cache)))
+                load = .success(try LoadedSnippet.load(snippets[index], cache: cache))
             } catch let error as HarnessError {
-                return (snippet, .failure(error))
+                load = .failure(error)
             } catch {
-                return (snippet, .failure(.io("\(error)")))
+                load = .failure(.io("\(error)"))
             }
+            _ = loads.store(load, at: index)
         }
+        let loaded = Array(zip(snippets, loads.entries))
         jobs = loaded.flatMap { snippet, load in policies.map { (snippet, load, $0) } }.enumerated()
             .map { Job(index: $0.offset, snippet: $0.element.0, load: $0.element.1, policy: $0.element.2) }
         self.shard = shard

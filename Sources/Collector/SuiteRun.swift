@@ -29,7 +29,7 @@ public enum SuiteRun {
                            cache: ImageCache = .standard(), shard: Shard? = nil, jobs threads: Int? = nil,
                            events: Bool = false,
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ entry: Entry) -> Void = { _, _, _ in }) -> [Entry] {
-        let plan = SuitePlan(snippets, policies: policies, cache: cache, shard: shard)
+        let plan = SuitePlan(snippets, policies: policies, cache: cache, shard: shard, jobs: threads)
         return run(plan, costModel: costModel, jobs: threads, events: events, progress: progress)
     }
 

@@ -14,6 +14,9 @@ public final class SuiteWriter: @unchecked Sendable {
     private let lock = NSLock()
     private var handle: FileHandle?
     private var written: [SuiteRun.Entry] = []
+    /// The JSON line of each run appended by this writer, by key (encoded once, outside the
+    /// lock, and reused by `finish`).
+    private var lines: [String: String] = [:]
 
     /// The runs recorded so far (resumed ones included), in the order they finished.
     public var entries: [SuiteRun.Entry] {
@@ -70,10 +73,12 @@ public final class SuiteWriter: @unchecked Sendable {
 
     /// Appends a finished run (from any thread).
     public func append(_ entry: SuiteRun.Entry) throws(Failure) {
+        let line = Self.records([entry])[0].jsonLine
         lock.lock()
         defer { lock.unlock() }
         written.append(entry)
-        try append(line: Self.records([entry])[0].jsonLine)
+        lines[entry.key] = line
+        try append(line: line)
     }
 
     private func append(line: String) throws(Failure) {
@@ -97,10 +102,11 @@ public final class SuiteWriter: @unchecked Sendable {
         let end = SuiteEnd(complete: complete, runs: entries.count, errors: entries.filter { $0.error != nil }.count,
                            interrupted: interrupted)
         if complete {
-            let lines = [SuiteRecord.context(context)] + Self.records(entries) + [.end(end)]
+            let runs = entries.map { lines[$0.key] ?? Self.records([$0])[0].jsonLine }
+            let all = [SuiteRecord.context(context).jsonLine] + runs + [SuiteRecord.end(end).jsonLine]
             try? handle?.close()
             handle = nil
-            try Self.replace(url, with: lines.map(\.jsonLine).joined(separator: "\n") + "\n")
+            try Self.replace(url, with: all.joined(separator: "\n") + "\n")
         } else {
             try append(line: SuiteRecord.end(end).jsonLine)
             try? handle?.close()

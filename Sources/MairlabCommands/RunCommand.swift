@@ -142,14 +142,14 @@ extension Mairlab {
                 let file = try SuiteFile(URL(fileURLWithPath: resume), display: resume, partial: true)
                 if file.end?.complete == true { throw BadInput("\(resume) is complete: nothing to resume") }
                 let shard = try file.plan.shard.map { try SuiteRun.Shard(parsing: $0) }
-                let plan = SuitePlan(found, policies: policies, shard: shard)
+                let plan = SuitePlan(found, policies: policies, shard: shard, jobs: jobs)
                 guard plan.summary.digest == file.plan.digest else {
                     throw BadInput("\(resume) planned another suite (its snippets or policies have changed since): run the suite anew")
                 }
                 let writer = try SuiteWriter(resuming: file, at: URL(fileURLWithPath: resume))
                 return (plan, writer, Set(file.entries.map(\.key)))
             }
-            let plan = SuitePlan(found, policies: policies, shard: shard)
+            let plan = SuitePlan(found, policies: policies, shard: shard, jobs: jobs)
             var context = SuiteContext.current(command: CommandLine.arguments)
             context.plan = plan.summary
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "-")
