@@ -318,10 +318,8 @@ public struct LineModel: Sendable {
     /// `read` and `write` would, without exploring (and without the memo: the states change in
     /// place).
     var isPlain: Bool {
-        guard replay == nil, !cacheable, !abstracted, pendingReads.isEmpty, states.count == 1 else { return false }
-        let state = states.states[0]
-        guard state.inner == nil, state.outer == nil else { return false }
-        assert(state.memory == reference, "a line no cache can hold whose memory is not the latest write")
+        guard replay == nil, !cacheable, !abstracted, pendingReads.isEmpty, states.soleStateHasNoCopy else { return false }
+        assert(states.states[0].memory == reference, "a line no cache can hold whose memory is not the latest write")
         return true
     }
 

@@ -39,6 +39,12 @@ public struct StateSet: Sendable {
 
     public var pairs: Zip2Sequence<[LineState], [Witness?]> { zip(states, witnesses) }
 
+    /// A set of one state, with no copy in either cache level (read in place: a state is some
+    /// 800 bytes, and copying one retains its failures).
+    var soleStateHasNoCopy: Bool {
+        states.count == 1 && states.withUnsafeBufferPointer { $0[0].inner == nil && $0[0].outer == nil }
+    }
+
     /// Changes the one state of a set of one in place (its witness stays).
     mutating func updateSole(_ body: (inout LineState) -> Void) {
         precondition(states.count == 1 && index.isEmpty)
