@@ -95,15 +95,37 @@ public struct SuiteContext: Codable, Sendable, Equatable {
     /// 2: a plan in the context, runs appended as they finish, a closing `end` record.
     public static let schemaVersion = 2
 
-    /// The context of this process now.
+    /// The context of this process now (the two git questions asked at once: `git status`
+    /// alone can take tens of milliseconds).
     public static func current(command: [String], date: Date = Date()) -> SuiteContext {
         let unicorn = Unicorn.unicornVersion()
-        let git = ProcessRunner.git
+        let answers = Results<String?>(count: 2)
+        answers.perform(workers: 2, shouldStop: { false }) { index in
+            _ = answers.store(ProcessRunner.git(index == 0 ? ["rev-parse", "HEAD"] : ["status", "--porcelain"]), at: index)
+        }
+        let (commit, status) = (answers.entries[0], answers.entries[1])
         return SuiteContext(
-            schema: schemaVersion, toolVersion: toolVersion, gitCommit: git(["rev-parse", "HEAD"]) ?? "unknown",
-            gitDirty: git(["status", "--porcelain"]).map { $0.isEmpty ? "false" : "true" } ?? "unknown",
+            schema: schemaVersion, toolVersion: toolVersion, gitCommit: commit ?? "unknown",
+            gitDirty: status.map { $0.isEmpty ? "false" : "true" } ?? "unknown",
             unicornVersion: "\(unicorn.major).\(unicorn.minor)", host: ProcessInfo.processInfo.hostName,
             date: ISO8601DateFormatter().string(from: date), command: command.joined(separator: " "), plan: nil)
+    }
+}
+
+extension SuiteContext {
+    /// The context of this process, found while `work` runs on this thread (a suite's context
+    /// and its plan are both made before its first run).
+    public static func current<T>(command: [String], during work: () -> T) -> (SuiteContext, T) {
+        let found = Results<SuiteContext>(count: 1)
+        let group = DispatchGroup()
+        group.enter()
+        Thread {
+            _ = found.store(SuiteContext.current(command: command), at: 0)
+            group.leave()
+        }.start()
+        let result = work()
+        group.wait()
+        return (found.entries[0], result)
     }
 }
 

@@ -149,8 +149,10 @@ extension Mairlab {
                 let writer = try SuiteWriter(resuming: file, at: URL(fileURLWithPath: resume))
                 return (plan, writer, Set(file.entries.map(\.key)))
             }
-            let plan = SuitePlan(found, policies: policies, shard: shard, jobs: jobs)
-            var context = SuiteContext.current(command: CommandLine.arguments)
+            let (now, plan) = SuiteContext.current(command: CommandLine.arguments) {
+                SuitePlan(found, policies: policies, shard: shard, jobs: jobs)
+            }
+            var context = now
             context.plan = plan.summary
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "-")
                 + (shard.map { "-shard\($0.index)of\($0.count)" } ?? "") + "-\(getpid())"
