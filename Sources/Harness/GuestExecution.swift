@@ -207,15 +207,32 @@ final class GuestExecution {
         // machine is this object's), and a checked unowned reference costs a retain per access.
         for region in shared.regions {
             try machine.mapMMIO(region.base, size: region.size, read: { [unowned(unsafe) self] offset, size in
+                if let value = plainCallback(pa: region.base + offset, size: size, isWrite: false) { return value }
                 var value: UInt64 = 0
                 for (index, byte) in sharedAccess(pa: region.base + offset, size: size, isWrite: false).enumerated() {
                     value |= UInt64(byte) << (8 * UInt64(index))
                 }
                 return value
             }, write: { [unowned(unsafe) self] offset, size, _ in
+                if plainCallback(pa: region.base + offset, size: size, isWrite: true) != nil { return }
                 _ = sharedAccess(pa: region.base + offset, size: size, isWrite: true)
             })
         }
+    }
+
+    /// An MMIO callback of a guest access to shared memory that no cache can hold, served
+    /// without resolving or exploring (`SharedMemory.plainAccess`): the value read (a write: 0);
+    /// nil when the access is not one.
+    private func plainCallback(pa: UInt64, size: Int, isWrite: Bool) -> UInt64? {
+        guard let shared else { return nil }
+        let sequence = fast.accessSequence
+        if sequence == shared.pendingSequence { return shared.plainCallback(pa: pa, size: size, isWrite: isWrite, sequence: sequence) }
+        guard let last = fast.lastAccess, (last.kind == .write) == isWrite else { return nil }
+        // Unicorn syncs PC before a memory hook runs (see sharedAccess).
+        let event = MemoryAccessEvent(virtualAddress: last.virtualAddress, size: last.size, value: last.value, isWrite: isWrite)
+        guard shared.plainAccess(event, sequence: sequence, pa: pa, pc: machine.pc, generation: fast.translationGeneration,
+                                 written: fast.writtenVMRegisters) else { return nil }
+        return shared.plainCallback(pa: pa, size: size, isWrite: isWrite, sequence: sequence)
     }
 
     /// One MMIO callback of a guest access to shared memory; a refusal ends the run.
@@ -228,16 +245,6 @@ final class GuestExecution {
             MemoryAccessEvent(virtualAddress: $0.virtualAddress, size: $0.size, value: $0.value, isWrite: $0.kind == .write)
         }
         let sequence = fast.accessSequence, generation = fast.translationGeneration, written = fast.writtenVMRegisters
-        if let access, access.isWrite == isWrite {
-            if sequence == shared.pendingSequence, let rest = shared.plainContinuation(pa: pa, size: size, sequence: sequence) {
-                return rest
-            }
-            if sequence != shared.pendingSequence,
-               let bytes = shared.plainAccess(access, sequence: sequence, pa: pa, size: size, pc: pc, generation: generation,
-                                              written: written) {
-                return bytes
-            }
-        }
         let (bytes, answer) = shared.callback(pa: pa, size: size, isWrite: isWrite, access: access,
                                               sequence: sequence, context: context(pc: pc))
         if case .refused(let name, let reason) = answer {

@@ -34,8 +34,10 @@ final class SharedMemory {
     /// Bumped when the policy's stage 2 is made anew (a migration): resolutions made before
     /// no longer stand.
     private var epoch = 0
-    /// What the access `plainAccess` performed last moved (a write: nothing), from its PA.
-    private var plainRest: (start: UInt64, bytes: [UInt8])?
+    /// Guest accesses `plainAccess` performed.
+    private(set) var plainAccesses = 0
+    /// The access `plainAccess` performed last: its PA, and the bytes it read (a write: none).
+    private var plainRest: (start: UInt64, isWrite: Bool, bytes: [UInt8])?
 
     init(regions: [Manifest.ObservedRegion], hostCacheable: (RegionKind) -> Bool, chooser: ValueChooser,
          replay: [UInt64: [WitnessStep]]? = nil, plainLines: Bool = true) {
@@ -87,37 +89,41 @@ final class SharedMemory {
     /// A new guest access (hook sequence `sequence`) from `pc` whose first MMIO callback is at
     /// its first byte (`pa`), within one line, resolved before under the same stamp, to a line no
     /// cache can hold, by an access that bypasses the caches: performed whole without resolving
-    /// or exploring (`SharedMemoryModel.plainRead`/`plainWrite`). The bytes of this callback (a
-    /// write: none); nil, and nothing done, when any of that does not hold.
-    func plainAccess(_ event: MemoryAccessEvent, sequence: UInt64, pa: UInt64, size: Int, pc: UInt64,
-                     generation: UInt64, written: UInt32) -> [UInt8]? {
-        guard size <= event.size, event.virtualAddress & 0xFFF == pa & 0xFFF, (pa & 63) + UInt64(event.size) <= 64,
+    /// or exploring (`SharedMemoryModel.plainRead`/`plainWrite`), its callbacks then served by
+    /// `plainCallback`. False, and nothing done, when any of that does not hold.
+    func plainAccess(_ event: MemoryAccessEvent, sequence: UInt64, pa: UInt64, pc: UInt64, generation: UInt64,
+                     written: UInt32) -> Bool {
+        guard event.virtualAddress & 0xFFF == pa & 0xFFF, (pa & 63) + UInt64(event.size) <= 64,
               let site = resolved[pc], site.generation == generation, site.written == written, site.epoch == epoch,
               site.vaPage == event.virtualAddress & ~0xFFF, site.paPage == pa & ~0xFFF
-        else { return nil }
+        else { return false }
         var bytes: [UInt8] = []
         if event.isWrite {
             guard model.plainWrite(site.access, address: pa, value: event.value, count: event.size, by: site.observer)
-            else { return nil }
+            else { return false }
         } else {
-            guard let read = model.plainRead(site.access, address: pa, count: event.size) else { return nil }
+            guard let read = model.plainRead(site.access, address: pa, count: event.size) else { return false }
             bytes = read
         }
         // Unicorn may split the access into several callbacks (4 bytes at most each for an
-        // MMIO region): the rest are served from what it moved.
+        // MMIO region): all are served from what it moved.
         pending = nil
         pendingSequence = sequence
-        plainRest = (pa, bytes)
-        return size == bytes.count || bytes.isEmpty ? bytes : Array(bytes.prefix(size))
+        plainRest = (pa, event.isWrite, bytes)
+        plainAccesses += 1
+        return true
     }
 
-    /// A later MMIO callback of the access `plainAccess` performed last.
-    func plainContinuation(pa: UInt64, size: Int, sequence: UInt64) -> [UInt8]? {
-        guard sequence == pendingSequence, let rest = plainRest, pa >= rest.start else { return nil }
-        guard !rest.bytes.isEmpty else { return [] }   // a write: done
+    /// An MMIO callback of the access `plainAccess` performed last (hook sequence `sequence`):
+    /// the value of its bytes (a write's: 0); nil when it is not one.
+    func plainCallback(pa: UInt64, size: Int, isWrite: Bool, sequence: UInt64) -> UInt64? {
+        guard sequence == pendingSequence, let rest = plainRest, rest.isWrite == isWrite, pa >= rest.start else { return nil }
+        guard !isWrite else { return 0 }
         let offset = Int(pa - rest.start)
-        guard offset + size <= rest.bytes.count else { return nil }
-        return Array(rest.bytes[offset..<offset + size])
+        guard offset + size <= rest.bytes.count, size <= 8 else { return nil }
+        var value: UInt64 = 0
+        for index in 0..<size { value |= UInt64(rest.bytes[offset + index]) << (8 * UInt64(index)) }
+        return value
     }
 
     private func perform(_ access: inout PendingAccess, context: GuestContext) -> SharedAccess {

@@ -125,3 +125,73 @@ import Unicorn
         #expect(report.traps.byPath == ["fast-path": repeats + 2 * iterations + 1])
     }
 }
+
+/// Shared memory no cache can hold, taken without resolving or exploring again
+/// (`SharedMemory.plainAccess`): a device window the guest stores to and loads from in a loop
+/// (8-byte accesses that Unicorn splits into 4-byte MMIO callbacks, and narrower ones), with a
+/// non-coherent master writing it at a sync point.
+@Suite struct PlainAccessTests {
+    static let iterations = 40
+    static let manifest = Fixtures.defaultManifest + """
+
+        [[observed]]
+        name = "regs"
+        kind = "device"
+        base = 0x50000000
+        size = 0x1000
+
+        [[dma]]
+        name = "dev"
+        coherent = false
+
+        [[host]]
+        at = 1
+        observer = "dev"
+        action = "write"
+        region = "regs"
+        offset = 16
+        size = 8
+        value = 0x1234
+        """
+
+    static func snippet() throws -> Snippet {
+        try Fixtures.snippet("window", """
+                    ldr     x1, =0x50000000
+                    mov     x3, #0
+                    mov     x4, #\(iterations)
+            1:      str     x4, [x1]
+                    ldr     x5, [x1]
+                    add     x3, x3, x5
+                    strb    w4, [x1, #9]
+                    ldrh    w6, [x1, #8]
+                    add     x3, x3, x6
+                    subs    x4, x4, #1
+                    b.ne    1b
+                    mairlab_sync 1
+                    ldr     x5, [x1, #16]
+                    add     x0, x3, x5
+                    hvc     #0
+            """, manifest: manifest)
+    }
+
+    static func run(plain: Bool) throws -> (report: RunReport, plainAccesses: Int) {
+        var options = RunOptions(policy: .kvm2015)
+        options.plainLines = plain
+        let execution = try GuestExecution(try Fixtures.load(try snippet()), options: options)
+        try execution.run()
+        return (try execution.report(), execution.shared?.plainAccesses ?? 0)
+    }
+
+    /// The guest's sum, from its construction: each iteration reads back the 8 bytes it stored
+    /// (i) and the halfword at 8, whose upper byte it stored (i << 8; byte 8 stays the region's
+    /// initial 0); then the 8 bytes the device wrote.
+    @Test func aDeviceWindowReadsWhatWasWrittenEitherWay() throws {
+        let sum = (1...Self.iterations).reduce(0) { $0 + $1 + ($1 << 8) } + 0x1234
+        let fast = try Self.run(plain: true), slow = try Self.run(plain: false)
+        #expect(fast.report.outcome.exitStatus == UInt64(sum))
+        #expect(fast.report == slow.report)
+        // The first pass of each of the loop's four accesses resolves; the rest are plain.
+        #expect(fast.plainAccesses == 4 * (Self.iterations - 1))
+        #expect(slow.plainAccesses == 0)
+    }
+}
