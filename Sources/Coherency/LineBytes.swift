@@ -55,21 +55,21 @@ public struct LineBytes: Hashable, Sendable {
         }
     }
 
-    /// These bytes with `range` set to `version` (lane masks, not a loop of subscripts: the
-    /// model does this on every write).
+    /// These bytes with `range` set to `version`.
     public func writing(_ version: UInt32, at range: Range<Int>) -> LineBytes {
-        let lanes = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-        let low = SIMD16<UInt32>(repeating: UInt32(range.lowerBound)), high = SIMD16<UInt32>(repeating: UInt32(range.upperBound))
-        func mask(_ base: UInt32) -> SIMDMask<SIMD16<Int32>> {
-            let index = lanes &+ base
-            return (index .>= low) .& (index .< high)
-        }
         var result = self
-        result.a.replace(with: version, where: mask(0))
-        result.b.replace(with: version, where: mask(16))
-        result.c.replace(with: version, where: mask(32))
-        result.d.replace(with: version, where: mask(48))
+        result.write(version, at: range)
         return result
+    }
+
+    /// Sets `range` to `version` in place (through the 64 words directly: the model does this
+    /// on every write).
+    public mutating func write(_ version: UInt32, at range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= Self.count)
+        withUnsafeMutableBytes(of: &self) { raw in
+            let words = raw.bindMemory(to: UInt32.self)
+            for index in range { words[index] = version }
+        }
     }
 
     /// These bytes with `range` taken from `other`.

@@ -324,7 +324,7 @@ public struct LineModel: Sendable {
     }
 
     /// A CPU access Non-cacheable at both levels (Device, Normal-NC), or a non-coherent master.
-    static func bypassesCaches(_ access: LineAccess) -> Bool {
+    public static func bypassesCaches(_ access: LineAccess) -> Bool {
         switch access {
         case .cpu(let inner, let outer): inner == .nonCacheable && outer == .nonCacheable
         case .nonCoherentDMA: true
@@ -338,8 +338,16 @@ public struct LineModel: Sendable {
         guard Self.bypassesCaches(access), isPlain else { return false }
         let version = UInt32(globalVersions.count)
         globalVersions.append(global)
-        reference = reference.writing(version, at: range)
-        states.updateSole { $0.memory = $0.memory.writing(version, at: range) }
+        reference.write(version, at: range)
+        states.updateSole { $0.memory.write(version, at: range) }
+        events += 1
+        snapshot = nil
+        return true
+    }
+
+    /// `plainRead` when nobody needs the value (it was served already: plain.h).
+    public mutating func plainReadEvent(_ access: LineAccess) -> Bool {
+        guard Self.bypassesCaches(access), isPlain else { return false }
         events += 1
         snapshot = nil
         return true

@@ -60,6 +60,13 @@ public struct LineState: Hashable, Sendable {
         hasher.combine(failures.count)
     }
 
+    /// Neither level holds a copy (the tags only: comparing the optionals with nil copies them).
+    var hasNoCopy: Bool {
+        if case .some = inner { return false }
+        if case .some = outer { return false }
+        return true
+    }
+
     public subscript(level: CacheLevel) -> CachedCopy? {
         get { level == .inner ? inner : outer }
         set { if level == .inner { inner = newValue } else { outer = newValue } }

@@ -161,6 +161,23 @@ public struct SharedMemoryModel {
         return (start..<start + count).map { log.value(at: line + UInt64($0), version: versions[$0]) }
     }
 
+    /// `plainWrite` of a line known to be plain (served in C: plain.h), looked up once; false,
+    /// after recording the write, when it was not (a broken invariant, which the caller traps).
+    public mutating func plainWriteOfPlainLine(_ access: LineAccess, address: UInt64, value: UInt64, count: Int,
+                                               by observer: Observer) -> Bool {
+        let line = Self.line(of: address), start = Int(address - line)
+        guard plainLines, !isReplay, start + count <= Int(Self.lineSize) else { return false }
+        let version = log.record(observer, start: address, value: value, count: count)
+        return inPlace(line) { $0.plainWrite(access, range: start..<start + count, version: version) } ?? false
+    }
+
+    /// `plainRead` whose value was served already (by C, from the same bytes): the event only.
+    public mutating func plainReadEvent(_ access: LineAccess, address: UInt64, count: Int) -> Bool {
+        let line = Self.line(of: address), start = Int(address - line)
+        guard plainLines, !isReplay, start + count <= Int(Self.lineSize) else { return false }
+        return inPlace(line) { $0.plainReadEvent(access) } ?? false
+    }
+
     /// `body` on the model of a line already touched, in place (reading one through the
     /// dictionary's getter would copy it); nil when the line was never touched.
     private mutating func inPlace<R>(_ line: UInt64, _ body: (inout LineModel) -> R) -> R? {

@@ -42,7 +42,7 @@ public struct StateSet: Sendable {
     /// A set of one state, with no copy in either cache level (read in place: a state is some
     /// 800 bytes, and copying one retains its failures).
     var soleStateHasNoCopy: Bool {
-        states.count == 1 && states.withUnsafeBufferPointer { $0[0].inner == nil && $0[0].outer == nil }
+        states.count == 1 && states.withUnsafeBufferPointer { $0[0].hasNoCopy }
     }
 
     /// Changes the one state of a set of one in place (its witness stays).

@@ -10,7 +10,7 @@ extension GuestExecution {
     /// Unicorn numbers (unicorn-2.0.1.md): 1 UNDEF (also HVC with EL2 absent), 2 SVC,
     /// 3 prefetch abort, 4 data abort, 7 BRK, 13 SMC.
     func exception(_ intno: UInt32) {
-        takeTrivialTraps()
+        enterFromEmulator()
         guard ending == nil else { return }
         let pc = machine.pc
         // The block was left at pc: SVC and SMC report the PC after themselves, everything

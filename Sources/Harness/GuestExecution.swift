@@ -104,9 +104,10 @@ final class GuestExecution {
         if let loaded { try Self.refuseUntranslatable(loaded) }
         do {
             try program.build(machine)
+            // The hooks first: the plain path's MMIO (mapSharedMemory) reads the fast path's state.
+            try installHooks()
             try mapSharedMemory()
             try mapBoardDevices()
-            try installHooks()
             try execute()
         } catch let error as UnicornError {
             throw HarnessError.unicorn(error)
@@ -186,7 +187,7 @@ final class GuestExecution {
 
     /// A system instruction the filters handed over; host time counts only when it trapped.
     private func handle(_ insn: SystemInstruction) -> SystemInstructionAction {
-        takeTrivialTraps()
+        enterFromEmulator()
         let trapsBefore = traps.log.total, start = traps.now
         if board != nil, insn.kind != .sys, let action = timerRegisterAccess(insn) { return action }
         let action: SystemInstructionAction = switch insn.kind {
@@ -203,20 +204,32 @@ final class GuestExecution {
 
     private func mapSharedMemory() throws {
         guard let shared else { return }
+        // The plain path in C (plain.h) when exploring with plain lines; a replay traces every
+        // access, so it goes through Swift alone.
+        let plain = options.plainLines && !shared.model.isReplay ? PlainPath(enabled: true) : nil
+        shared.plain = plain
         // unowned(unsafe): the callbacks run only inside this execution's own uc_emu_start (the
         // machine is this object's), and a checked unowned reference costs a retain per access.
         for region in shared.regions {
-            try machine.mapMMIO(region.base, size: region.size, read: { [unowned(unsafe) self] offset, size in
+            let read = { [unowned(unsafe) self] (offset: UInt64, size: Int) -> UInt64 in
+                enterFromEmulator()
                 if let value = plainCallback(pa: region.base + offset, size: size, isWrite: false) { return value }
                 var value: UInt64 = 0
                 for (index, byte) in sharedAccess(pa: region.base + offset, size: size, isWrite: false).enumerated() {
                     value |= UInt64(byte) << (8 * UInt64(index))
                 }
                 return value
-            }, write: { [unowned(unsafe) self] offset, size, _ in
+            }
+            let write = { [unowned(unsafe) self] (offset: UInt64, size: Int, _: UInt64) in
+                enterFromEmulator()
                 if plainCallback(pa: region.base + offset, size: size, isWrite: true) != nil { return }
                 _ = sharedAccess(pa: region.base + offset, size: size, isWrite: true)
-            })
+            }
+            if let plain {
+                try machine.mapPlainMMIO(region.base, size: region.size, plain: plain, fast: fast, read: read, write: write)
+            } else {
+                try machine.mapMMIO(region.base, size: region.size, read: read, write: write)
+            }
         }
     }
 

@@ -47,7 +47,7 @@ extension GuestExecution {
     /// One `uc_emu_start`; false when it ended the run with an error turned into an outcome.
     private func runSafely(from pc: UInt64, until: UInt64) throws -> Bool {
         let result = Result { () throws(UnicornError) -> StopReason in try machine.start(at: pc, until: until) }
-        takeTrivialTraps()
+        enterFromEmulator()
         if case .failure(let error) = result {
             guard ending == nil else { return false }
             guard error.isUnmappedAccess || error.isProtectedAccess else { throw error }

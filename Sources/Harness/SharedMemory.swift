@@ -2,6 +2,7 @@ import AArch64
 import Coherency
 import Formats
 import Hypervisor
+import Unicorn
 
 /// What shared memory answers a guest access with.
 enum SharedAccess {
@@ -34,8 +35,11 @@ final class SharedMemory {
     /// Bumped when the policy's stage 2 is made anew (a migration): resolutions made before
     /// no longer stand.
     private var epoch = 0
-    /// Guest accesses `plainAccess` performed.
+    /// Guest accesses performed as plain (by `plainAccess`, or in C and replayed).
     private(set) var plainAccesses = 0
+    /// The C side of plain accesses (nil: none served there), and its sites by slot.
+    var plain: PlainPath?
+    private var plainSites = [ResolvedSite?](repeating: nil, count: PlainPath.siteCapacity)
     /// The access `plainAccess` performed last: its PA, and the bytes it read (a write: none).
     private var plainRest: (start: UInt64, isWrite: Bool, bytes: [UInt8])?
 
@@ -84,6 +88,10 @@ final class SharedMemory {
         lastResolved = nil
         resolved[pc] = ResolvedSite(generation: generation, written: written, epoch: epoch, vaPage: last.vaPage,
                                     paPage: last.paPage, access: last.access, observer: .guest(site: site))
+        if LineModel.bypassesCaches(last.access), let plain,
+           let slot = plain.addSite(pc: pc, vaPage: last.vaPage, paPage: last.paPage, generation: generation, written: written) {
+            plainSites[slot] = resolved[pc]
+        }
     }
 
     /// A new guest access (hook sequence `sequence`) from `pc` whose first MMIO callback is at
@@ -111,7 +119,36 @@ final class SharedMemory {
         pendingSequence = sequence
         plainRest = (pa, event.isWrite, bytes)
         plainAccesses += 1
+        // The line is plain now: C may serve it until Swift is entered again, starting with this
+        // access's later callbacks.
+        if let plain {
+            let line = SharedMemoryModel.line(of: pa)
+            plain.validate(line: line, bytes: (0..<SharedMemoryModel.lineSize).map { model.peek(line + $0) })
+            plain.stash(sequence: sequence, start: pa, size: event.size, isWrite: event.isWrite, bytes: bytes)
+        }
         return true
+    }
+
+    /// The accesses C performed (plain.h), into the model in order, as `plainAccess` would have
+    /// performed them: C served only lines Swift had proved plain since it was last entered,
+    /// from PCs resolved under the same stamp, so each is plain here too.
+    func replayPlain(_ records: [PlainPath.Record]) {
+        for record in records {
+            guard let site = plainSites[record.slot] else {
+                preconditionFailure("an access served in C from \(hex(record.pc)), which Swift never resolved")
+            }
+            let done = record.isWrite
+                ? model.plainWriteOfPlainLine(site.access, address: record.physicalAddress, value: record.value,
+                                              count: record.size, by: site.observer)
+                : model.plainReadEvent(site.access, address: record.physicalAddress, count: record.size)
+            precondition(done, "an access served in C to a line that is not plain")
+        }
+        plainAccesses += records.count
+        if let last = records.last {
+            pending = nil
+            pendingSequence = last.sequence
+            plainRest = nil
+        }
     }
 
     /// An MMIO callback of the access `plainAccess` performed last (hook sequence `sequence`):
@@ -213,6 +250,8 @@ final class SharedMemory {
         model.maintainAll(.cleanAndInvalidate, label: "migration: the source cleans the VM to PoC")
         mappedPages = []
         epoch += 1
+        plain?.clearSites()
+        plainSites = [ResolvedSite?](repeating: nil, count: PlainPath.siteCapacity)
     }
 
     /// What the VMM or a DMA master does at a sync point, a MiB at a time; false when

@@ -18,6 +18,17 @@ extension GuestExecution {
                                definedIndicesOnly: trivial?.definedIndicesOnly ?? false)
     }
 
+    /// What Swift does first whenever the emulator enters it: the trapped writes and the
+    /// shared-memory accesses C took are recorded, in order, and C may serve no line of shared
+    /// memory until Swift proves it plain again (what happens next may change any).
+    func enterFromEmulator() {
+        takeTrivialTraps()
+        guard let shared, let plain = shared.plain else { return }
+        let records = plain.drain()
+        if !records.isEmpty { shared.replayPlain(records) }
+        plain.withdraw()
+    }
+
     /// Records the writes the C side took, in order, before anything else reads or adds to the
     /// trap log or the controller: the first thing every hook that reaches Swift does, and what
     /// follows every emulator run.
