@@ -161,21 +161,58 @@ public struct SharedMemoryModel {
         return (start..<start + count).map { log.value(at: line + UInt64($0), version: versions[$0]) }
     }
 
-    /// `plainWrite` of a line known to be plain (served in C: plain.h), looked up once; false,
-    /// after recording the write, when it was not (a broken invariant, which the caller traps).
-    public mutating func plainWriteOfPlainLine(_ access: LineAccess, address: UInt64, value: UInt64, count: Int,
-                                               by observer: Observer) -> Bool {
-        let line = Self.line(of: address), start = Int(address - line)
-        guard plainLines, !isReplay, start + count <= Int(Self.lineSize) else { return false }
-        let version = log.record(observer, start: address, value: value, count: count)
-        return inPlace(line) { $0.plainWrite(access, range: start..<start + count, version: version) } ?? false
+    /// An access to a line known to be plain, already served (in C: plain.h, from the line's
+    /// latest bytes): a write to record, or a read that is only an event of its line.
+    public struct PlainEvent: Sendable {
+        public let access: LineAccess
+        public let address: UInt64
+        public let value: UInt64
+        public let count: Int
+        public let isWrite: Bool
+        public let observer: Observer
+
+        public init(access: LineAccess, address: UInt64, value: UInt64, count: Int, isWrite: Bool, observer: Observer) {
+            self.access = access
+            self.address = address
+            self.value = value
+            self.count = count
+            self.isWrite = isWrite
+            self.observer = observer
+        }
     }
 
-    /// `plainRead` whose value was served already (by C, from the same bytes): the event only.
-    public mutating func plainReadEvent(_ access: LineAccess, address: UInt64, count: Int) -> Bool {
-        let line = Self.line(of: address), start = Int(address - line)
-        guard plainLines, !isReplay, start + count <= Int(Self.lineSize) else { return false }
-        return inPlace(line) { $0.plainReadEvent(access) } ?? false
+    /// `plainWrite` and `plainRead` for `events`, in order, each run of events on one line
+    /// found once. False as soon as one is not on a plain line (a broken invariant, which the
+    /// caller traps).
+    public mutating func replayPlain(_ events: [PlainEvent]) -> Bool {
+        guard plainLines, !isReplay else { return false }
+        // The log out of `self` for the loop, so that it grows in place beside the line.
+        var log = WriteLog(regions: [])
+        swap(&log, &self.log)
+        defer { swap(&log, &self.log) }
+        var index = 0
+        while index < events.count {
+            let line = Self.line(of: events[index].address)
+            var end = index + 1
+            while end < events.count, Self.line(of: events[end].address) == line { end += 1 }
+            let run = events[index..<end]
+            let done = inPlace(line) { model -> Bool in
+                for event in run {
+                    let start = Int(event.address - line)
+                    guard start + event.count <= Int(Self.lineSize) else { return false }
+                    if event.isWrite {
+                        let version = log.record(event.observer, start: event.address, value: event.value, count: event.count)
+                        guard model.plainWrite(event.access, range: start..<start + event.count, version: version) else { return false }
+                    } else {
+                        guard model.plainReadEvent(event.access) else { return false }
+                    }
+                }
+                return true
+            } ?? false
+            guard done else { return false }
+            index = end
+        }
+        return true
     }
 
     /// `body` on the model of a line already touched, in place (reading one through the

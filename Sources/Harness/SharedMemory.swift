@@ -133,16 +133,14 @@ final class SharedMemory {
     /// performed them: C served only lines Swift had proved plain since it was last entered,
     /// from PCs resolved under the same stamp, so each is plain here too.
     func replayPlain(_ records: [PlainPath.Record]) {
-        for record in records {
+        let events = records.map { record -> SharedMemoryModel.PlainEvent in
             guard let site = plainSites[record.slot] else {
                 preconditionFailure("an access served in C from \(hex(record.pc)), which Swift never resolved")
             }
-            let done = record.isWrite
-                ? model.plainWriteOfPlainLine(site.access, address: record.physicalAddress, value: record.value,
-                                              count: record.size, by: site.observer)
-                : model.plainReadEvent(site.access, address: record.physicalAddress, count: record.size)
-            precondition(done, "an access served in C to a line that is not plain")
+            return .init(access: site.access, address: record.physicalAddress, value: record.value, count: record.size,
+                         isWrite: record.isWrite, observer: site.observer)
         }
+        precondition(model.replayPlain(events), "an access served in C to a line that is not plain")
         plainAccesses += records.count
         if let last = records.last {
             pending = nil
