@@ -32,7 +32,6 @@ typedef uint64_t (*mairlab_mmio_read_cb)(void *context, uint64_t offset, uint32_
 typedef void (*mairlab_mmio_write_cb)(void *context, uint64_t offset, uint32_t size, uint64_t value);
 
 typedef struct mairlab_plain {
-    uint32_t enabled;
     uint32_t count;                          // records not yet replayed
     uint32_t line_epoch;                     // a line is valid while its mark equals this
     mairlab_plain_site sites[MAIRLAB_PLAIN_SITES];
@@ -93,7 +92,7 @@ static inline int mairlab_plain_begin(uc_engine *uc, mairlab_plain_region *r, ui
     mairlab_fast *f = r->fast;
     mairlab_plain *p = r->plain;
     uint64_t va = f->access_va, size = f->access_size, pc = 0;
-    if (!p->enabled || f->ended || f->access_write != write || (p->stash_valid && p->stash_sequence == f->access_seq)
+    if (f->ended || f->access_write != write || (p->stash_valid && p->stash_sequence == f->access_seq)
         || p->count >= MAIRLAB_PLAIN_RECORDS || size == 0 || size > 8 || (va & 0xFFF) != (pa & 0xFFF)
         || (pa & 63) + size > 64 || pa < r->base || pa - r->base + size > r->size || r->valid[(pa - r->base) >> 6] != p->line_epoch)
         return 0;

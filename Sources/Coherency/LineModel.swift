@@ -357,9 +357,7 @@ public struct LineModel: Sendable {
     /// versions of the bytes it returns (the latest writes; the write log has their values);
     /// nil (and nothing done) for any other.
     public mutating func plainRead(_ access: LineAccess, range: Range<Int>) -> LineBytes? {
-        guard Self.bypassesCaches(access), isPlain else { return nil }
-        events += 1
-        snapshot = nil
+        guard plainReadEvent(access) else { return nil }
         var versions = LineBytes()
         for offset in range { versions[offset] = globalVersions[Int(reference[offset])] }
         return versions

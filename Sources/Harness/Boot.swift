@@ -117,14 +117,12 @@ extension GuestExecution {
     /// one either value defines.
     private func mairValues(_ log: TrapLog) -> [BootProfile.MAIRValue] {
         struct Key: Hashable { let requested, loaded: UInt64 }
-        var order: [Key] = []
-        var counts: [Key: Int] = [:]
+        var tally = Tally<Key>()
         for run in log.runs where run.access.target == .register(.mairEL1) && run.access.direction == .write {
-            let key = Key(requested: run.access.value, loaded: run.access.loaded)
-            if counts[key] == nil { order.append(key) }
-            counts[key, default: 0] += run.count
+            tally.add(Key(requested: run.access.value, loaded: run.access.loaded), count: run.count,
+                      slot: Int(truncatingIfNeeded: run.access.pc >> 2))
         }
-        return order.map { key in
+        return zip(tally.keys, tally.counts).map { key, count in
             let either = key.requested | key.loaded
             let highest: Int = (0..<8).filter { either >> (8 * UInt64($0)) & 0xFF != 0 }.max() ?? 0
             let indices: [BootProfile.MAIRValue.Index] = (0...highest).map { index in
@@ -133,7 +131,7 @@ extension GuestExecution {
                     attrIndx: index, requested: MAIRRewriteReport.describe(UInt8(truncatingIfNeeded: key.requested >> shift)),
                     loaded: MAIRRewriteReport.describe(UInt8(truncatingIfNeeded: key.loaded >> shift)))
             }
-            return BootProfile.MAIRValue(requested: hex64(key.requested), loaded: hex64(key.loaded), count: counts[key]!,
+            return BootProfile.MAIRValue(requested: hex64(key.requested), loaded: hex64(key.loaded), count: count,
                                          indices: indices)
         }
     }

@@ -206,7 +206,7 @@ final class GuestExecution {
         guard let shared else { return }
         // The plain path in C (plain.h) when exploring with plain lines; a replay traces every
         // access, so it goes through Swift alone.
-        let plain = options.plainLines && !shared.model.isReplay ? PlainPath(enabled: true) : nil
+        let plain = options.plainLines && !shared.model.isReplay ? PlainPath() : nil
         shared.plain = plain
         // unowned(unsafe): the callbacks run only inside this execution's own uc_emu_start (the
         // machine is this object's), and a checked unowned reference costs a retain per access.

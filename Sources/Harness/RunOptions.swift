@@ -13,8 +13,8 @@ public struct RunOptions: Sendable {
     public var costModel: CostModel
     /// How many trap events the report lists (nil: all; the counts always cover every trap).
     public var eventLimit: Int?
-    /// Trapped MAIR_EL1 writes whose handling depends on their value alone are taken in C
-    /// (`FastPath.takeMAIRWrites`); false sends every trap through the Swift controller (the
+    /// Trapped writes whose handling depends on their value alone are taken in C
+    /// (`FastPath.takeTrivialWrites`); false sends every trap through the Swift controller (the
     /// tests hold the two to the same reports).
     public var trivialTrapsInC = true
     /// Guest accesses that bypass the caches on lines no cache can hold are taken without

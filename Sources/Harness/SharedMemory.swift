@@ -86,11 +86,12 @@ final class SharedMemory {
     func remember(pc: UInt64, site: String, generation: UInt64, written: UInt32) {
         guard let last = lastResolved else { return }
         lastResolved = nil
-        resolved[pc] = ResolvedSite(generation: generation, written: written, epoch: epoch, vaPage: last.vaPage,
-                                    paPage: last.paPage, access: last.access, observer: .guest(site: site))
+        let resolution = ResolvedSite(generation: generation, written: written, epoch: epoch, vaPage: last.vaPage,
+                                      paPage: last.paPage, access: last.access, observer: .guest(site: site))
+        resolved[pc] = resolution
         if LineModel.bypassesCaches(last.access), let plain,
            let slot = plain.addSite(pc: pc, vaPage: last.vaPage, paPage: last.paPage, generation: generation, written: written) {
-            plainSites[slot] = resolved[pc]
+            plainSites[slot] = resolution
         }
     }
 

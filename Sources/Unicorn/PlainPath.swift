@@ -12,10 +12,9 @@ public final class PlainPath {
     private var regions: [UnsafeMutablePointer<mairlab_plain_region>] = []
     private var boxes: [MMIOBox] = []
 
-    public init(enabled: Bool) {
+    public init() {
         state = .allocate(capacity: 1)
         state.initialize(to: mairlab_plain())
-        state.pointee.enabled = enabled ? 1 : 0
         state.pointee.line_epoch = 1
     }
 
@@ -41,7 +40,7 @@ public final class PlainPath {
 
     /// Resolutions no longer stand (the policy's stage 2 was made anew).
     public func clearSites() {
-        withUnsafeMutableBytes(of: &state.pointee.sites) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        withUnsafeMutableBytes(of: &state.pointee.sites) { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
     }
 
     /// The line at `line` (a PA, 64-byte aligned) is plain now and holds `bytes` as its latest.
