@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import Formats
+import FoundationEssentials
 import Harness
 import Hypervisor
 
@@ -22,7 +24,7 @@ extension BenchFigures {
     var bootRows: [(String, String, String)] {
         guard let b = boot else { return [] }
         return [("boot u-boot (\(b.instructions) insns, \(b.traps) traps)",
-                 String(format: "%.2f s kvm-2015, %.2f s rfc-2015  (%.1f M insns/s)", b.kvm2015Seconds, b.rfc2015Seconds,
+                 cFormat("%.2f s kvm-2015, %.2f s rfc-2015  (%.1f M insns/s)", b.kvm2015Seconds, b.rfc2015Seconds,
                         b.millionInstructionsPerSecond), "-")]
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What `mairlab bench` measured: medians over interleaved rounds, each harness figure beside
 /// raw Unicorn's on the same guest ELF in the same process. Ratios are comparable across

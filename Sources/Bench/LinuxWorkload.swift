@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import Formats
+import FoundationEssentials
 import Harness
 import Hypervisor
 
@@ -20,7 +22,7 @@ extension BenchFigures {
     var linuxRows: [(String, String, String)] {
         guard let l = linux else { return [] }
         return [("boot linux to init's power-off (\(l.instructions) insns)",
-                 String(format: "%.1f s kvm-2015, %.1f s rfc-2015  (%.1f M insns/s)", l.kvm2015Seconds, l.rfc2015Seconds,
+                 cFormat("%.1f s kvm-2015, %.1f s rfc-2015  (%.1f M insns/s)", l.kvm2015Seconds, l.rfc2015Seconds,
                         l.millionInstructionsPerSecond), "-")]
     }
 }

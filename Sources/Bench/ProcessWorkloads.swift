@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Formats
 import Harness
 import Hypervisor

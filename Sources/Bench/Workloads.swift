@@ -1,4 +1,8 @@
-import Foundation
+import Formats
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Harness
 
 /// The benchmark's guests, written as snippets (assembly and manifest) into a scratch folder
@@ -54,7 +58,7 @@ enum Workload {
     static func framebuffer(lines: Int, syncs: Int) -> (source: String, manifest: String) {
         var frames = ""
         for sync in 1...syncs {
-            let value = String(repeating: String(format: "%02x", sync & 0xFF), count: 8)
+            let value = String(repeating: cFormat("%02x", Int32(sync & 0xFF)), count: 8)
             frames += "        fill64  FB, \(8 * lines), 0x\(value)\n        mairlab_sync \(sync)\n"
         }
         let source = """

@@ -1,4 +1,5 @@
-import Foundation
+import Formats
+import FoundationEssentials
 import Harness
 
 /// One boot under several policies: what trapping the VM registers costs a real OS
@@ -55,9 +56,9 @@ public struct BootComparison: Sendable {
         let body = rows.map { row -> [String] in
             let switches = row.writes["CONTEXTIDR_EL1"] ?? 0
             var cells = [row.policy, row.status, "\(row.traps)"] + registers.map { "\(row.writes[$0] ?? 0)" }
-            cells += ["\(row.fullExits)", String(format: "%.3f%%", row.modeledOverheadPct),
-                      switches > 0 ? String(format: "%.2f", Double(row.traps) / Double(switches)) : "-"]
-            if let syscalls { cells.append(syscalls > 0 ? String(format: "%.2f", Double(row.traps) / Double(syscalls)) : "-") }
+            cells += ["\(row.fullExits)", cFormat("%.3f%%", row.modeledOverheadPct),
+                      switches > 0 ? cFormat("%.2f", Double(row.traps) / Double(switches)) : "-"]
+            if let syscalls { cells.append(syscalls > 0 ? cFormat("%.2f", Double(row.traps) / Double(syscalls)) : "-") }
             return cells
         }
         return Comparison.render(header: header, body: body)

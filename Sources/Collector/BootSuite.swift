@@ -1,5 +1,5 @@
 import Formats
-import Foundation
+import FoundationEssentials
 import Harness
 import Hypervisor
 

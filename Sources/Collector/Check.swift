@@ -1,5 +1,5 @@
 import Formats
-import Foundation
+import FoundationEssentials
 import Harness
 import Hypervisor
 
@@ -116,7 +116,7 @@ public enum Check {
         for (index, result) in results.enumerated() {
             // A description ends at `#` (a directive follows): escape it, and the escape character.
             let name = oneLine("\(result.snippet) \(result.policy): \(result.condition)")
-                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "#", with: "\\#")
+                .replacing("\\", with: "\\\\").replacing("#", with: "\\#")
             switch result.status {
             case .pass: lines.append("ok \(index + 1) - \(name)")
             case .fail, .undecided:

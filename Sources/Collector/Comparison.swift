@@ -1,5 +1,5 @@
 import Formats
-import Foundation
+import FoundationEssentials
 import Harness
 
 /// One snippet under several policies: the rows of `mairlab compare`.
@@ -37,9 +37,9 @@ public struct Comparison: Sendable {
         let header = ["policy", "end", "traps", "exits", "fast-path", "s2 flush", "modeled overhead", "host ns/trap"]
         let body = rows.map { row in
             [row.policy, row.status + (row.exitStatus.map { " (\($0))" } ?? ""), "\(row.traps)", "\(row.exits)",
-             row.fastPathShare.map { String(format: "%.2f%%", 100 * $0) } ?? "-", "\(row.stage2Flushes)",
-             String(format: "%.2f%%", row.modeledOverheadPct),
-             row.hostNsPerTrap.map { String(format: "%.0f", $0) } ?? "-"]
+             row.fastPathShare.map { cFormat("%.2f%%", 100 * $0) } ?? "-", "\(row.stage2Flushes)",
+             cFormat("%.2f%%", row.modeledOverheadPct),
+             row.hostNsPerTrap.map { cFormat("%.0f", $0) } ?? "-"]
         }
         return Self.render(header: header, body: body)
     }
@@ -50,7 +50,7 @@ public struct Comparison: Sendable {
         let widths = header.indices.map { column in ([header] + body).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
-                index == 0 ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                index == 0 ? cell.padded(to: widths[index])
                     : String(repeating: " ", count: widths[index] - cell.count) + cell
             }.joined(separator: "  ")
         }

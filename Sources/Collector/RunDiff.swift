@@ -1,4 +1,5 @@
-import Foundation
+import Formats
+import FoundationEssentials
 import Harness
 
 /// What changed between two sets of run records (suite JSON lines), matched by snippet and
@@ -27,7 +28,7 @@ public enum RunDiff {
             ("outcome.schedules.explored", outcome.schedules.map { "\($0.explored)" } ?? "-"),
             ("outcome.undecided", outcome.undecided.joined(separator: "; ")),
             ("outcome.failures", failures), ("outcome.conditions", conditions),
-            ("cost.modeled_overhead_pct", String(format: "%.2f", report.cost.modeledOverheadPct)),
+            ("cost.modeled_overhead_pct", cFormat("%.2f", report.cost.modeledOverheadPct)),
         ]
     }
 

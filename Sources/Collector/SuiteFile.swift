@@ -1,4 +1,5 @@
-import Foundation
+import Formats
+import FoundationEssentials
 import Harness
 
 /// A suite file read back and checked: its context, its runs, and whether it is whole. Readers
@@ -25,7 +26,7 @@ public struct SuiteFile: Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw Problem(description: "\(display): cannot read: \(error.localizedDescription)")
+            throw Problem(description: "\(display): cannot read: \(systemReason(error))")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw Problem(description: "\(display): not UTF-8 text: not a suite file")

@@ -1,5 +1,6 @@
 import Formats
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Harness
 import Unicorn
 
@@ -108,7 +109,7 @@ public struct SuiteContext: Codable, Sendable, Equatable {
             schema: schemaVersion, toolVersion: toolVersion, gitCommit: commit ?? "unknown",
             gitDirty: status.map { $0.isEmpty ? "false" : "true" } ?? "unknown",
             unicornVersion: "\(unicorn.major).\(unicorn.minor)", host: ProcessInfo.processInfo.hostName,
-            date: ISO8601DateFormatter().string(from: date), command: command.joined(separator: " "), plan: nil)
+            date: date.formatted(.iso8601), command: command.joined(separator: " "), plan: nil)
     }
 }
 
@@ -119,10 +120,10 @@ extension SuiteContext {
         let found = Results<SuiteContext>(count: 1)
         let group = DispatchGroup()
         group.enter()
-        Thread {
+        startThread {
             _ = found.store(SuiteContext.current(command: command), at: 0)
             group.leave()
-        }.start()
+        }
         let result = work()
         group.wait()
         return (found.entries[0], result)

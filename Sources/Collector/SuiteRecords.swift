@@ -1,4 +1,5 @@
-import Foundation
+import Formats
+import FoundationEssentials
 import Harness
 
 /// What a suite run leaves in `results/`: JSON lines (a context record, then one record a
@@ -26,7 +27,7 @@ public struct SuiteRecords {
         entries.map { entry in
             guard let report = entry.report else { return [entry.snippet, entry.policy, "error", "error", "", "", ""] }
             return [entry.snippet, entry.policy, report.outcome.status.rawValue, SuiteRun.verdict(entry),
-                    "\(report.traps.total)", "\(report.traps.exits)", String(format: "%.2f", report.cost.modeledOverheadPct)]
+                    "\(report.traps.total)", "\(report.traps.exits)", cFormat("%.2f", report.cost.modeledOverheadPct)]
         }
     }
 
@@ -44,8 +45,8 @@ public struct SuiteRecords {
         let all = [Self.header] + rows
         let widths = Self.header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
-            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            row.enumerated().map { $1.padded(to: widths[$0]) }
+                .joined(separator: "  ").trimmingBlanks()
         }.joined(separator: "\n")
     }
 
@@ -65,7 +66,7 @@ public struct SuiteRecords {
     }
 
     static func csvField(_ text: String) -> String {
-        text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        text.contains(",") || text.contains("\"") ? "\"" + text.replacing("\"", with: "\"\"") + "\"" : text
     }
 }
 

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import Formats
+import FoundationEssentials
 import Harness
 import Hypervisor
 
@@ -104,7 +106,7 @@ public enum SuiteRun {
         public static func auto(environment env: [String: String]) throws(ShardError) -> Shard {
             func number(_ name: String) throws(ShardError) -> Int? {
                 guard let text = env[name] else { return nil }
-                guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                guard let value = Int(text.trimmingBlanks()) else {
                     throw ShardError(text: "auto", detail: "\(name)=\(text) is not a number")
                 }
                 return value
@@ -176,7 +178,7 @@ public enum SuiteRun {
 
 /// Results of concurrent runs, each slot written once.
 final class Results<Slot>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var slots: [Slot?]
     private var done = 0
     private var next = 0
@@ -189,12 +191,10 @@ final class Results<Slot>: @unchecked Sendable {
         let group = DispatchGroup()
         for _ in 0..<workers {
             group.enter()
-            let thread = Thread { [self] in
+            startThread { [self] in
                 while !shouldStop(), let index = take() { body(index) }
                 group.leave()
             }
-            thread.stackSize = 8 << 20
-            thread.start()
         }
         group.wait()
     }

@@ -1,4 +1,5 @@
-import Foundation
+import Formats
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,8 +12,9 @@ import Harness
 public final class SuiteWriter: @unchecked Sendable {
     public let url: URL
     public let context: SuiteContext
-    private let lock = NSLock()
-    private var handle: FileHandle?
+    private let lock = Lock()
+    /// The open file, -1 once closed.
+    private var descriptor: Int32 = -1
     private var written: [SuiteRun.Entry] = []
     /// The JSON line of each run appended by this writer, by key (encoded once, outside the
     /// lock, and reused by `finish`).
@@ -50,7 +52,7 @@ public final class SuiteWriter: @unchecked Sendable {
         }
         url = candidate
         self.context = context
-        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        self.descriptor = descriptor
         try append(line: SuiteRecord.context(context).jsonLine)
     }
 
@@ -62,12 +64,9 @@ public final class SuiteWriter: @unchecked Sendable {
         // Rewritten whole (in plan order, without a cut-short last line), then appended to.
         let lines = [SuiteRecord.context(context).jsonLine] + Self.records(file.entries).map(\.jsonLine)
         try Self.replace(url, with: lines.joined(separator: "\n") + "\n")
-        do {
-            let handle = try FileHandle(forWritingTo: url)
-            try handle.seekToEnd()
-            self.handle = handle
-        } catch {
-            throw Failure(description: "cannot reopen \(url.path): \(Self.reason(error))")
+        descriptor = open(url.path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw Failure(description: "cannot reopen \(url.path): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -82,12 +81,9 @@ public final class SuiteWriter: @unchecked Sendable {
     }
 
     private func append(line: String) throws(Failure) {
-        guard let handle else { return }
-        do {
-            try handle.write(contentsOf: Data((line + "\n").utf8))
-        } catch {
-            throw Failure(description: "cannot write \(url.path): \(Self.reason(error))")
-        }
+        guard descriptor >= 0 else { return }
+        let code = writeAll(line + "\n", to: descriptor)
+        guard code == 0 else { throw Failure(description: "cannot write \(url.path): \(String(cString: strerror(code)))") }
     }
 
     /// Closes the file with its end record: in plan order when complete, as it stands (runs in
@@ -104,13 +100,11 @@ public final class SuiteWriter: @unchecked Sendable {
         if complete {
             let runs = entries.map { lines[$0.key] ?? Self.records([$0])[0].jsonLine }
             let all = [SuiteRecord.context(context).jsonLine] + runs + [SuiteRecord.end(end).jsonLine]
-            try? handle?.close()
-            handle = nil
+            closeFile()
             try Self.replace(url, with: all.joined(separator: "\n") + "\n")
         } else {
             try append(line: SuiteRecord.end(end).jsonLine)
-            try? handle?.close()
-            handle = nil
+            closeFile()
             return [url]
         }
         let records = SuiteRecords(entries: entries, context: context)
@@ -123,6 +117,13 @@ public final class SuiteWriter: @unchecked Sendable {
         }
         return files
     }
+
+    private func closeFile() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit { closeFile() }
 
     static func records(_ entries: [SuiteRun.Entry]) -> [SuiteRecord] {
         entries.map { entry in
@@ -147,12 +148,5 @@ public final class SuiteWriter: @unchecked Sendable {
         }
     }
 
-    static func reason(_ error: any Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-        return ns.localizedDescription
-    }
+    static func reason(_ error: any Error) -> String { systemReason(error) }
 }

@@ -1,5 +1,6 @@
 import AArch64
-import Foundation
+import Formats
+import FoundationEssentials
 import Harness
 
 extension RunReport {
@@ -14,7 +15,7 @@ extension RunReport {
         let paths = ["fast-path", "full-exit"].map { "\($0) \(traps.byPath[$0] ?? 0)" }.joined(separator: ", ")
         lines.append("  traps: \(traps.total) (\(paths)); exits \(traps.exits), stage-2 flushes \(traps.stage2Flushes)")
         for (register, count) in traps.byRegister.sorted(by: { $0.key < $1.key }) {
-            lines.append("    \(register.padding(toLength: 15, withPad: " ", startingAt: 0)) \(count)")
+            lines.append("    \(register.padded(to: 15)) \(count)")
         }
         let events = traps.events ?? []
         for event in events.prefix(Self.eventsShown) {
@@ -57,7 +58,7 @@ extension RunReport {
             for migration in outcome.migrations { lines.append("  migrated \(migration)") }
             for reason in outcome.undecided { lines.append("  undecided: \(reason)") }
         }
-        lines.append(String(format: "  modeled: %.0f guest cycles + %.0f trap cycles = %.2f%% overhead",
+        lines.append(cFormat("  modeled: %.0f guest cycles + %.0f trap cycles = %.2f%% overhead",
                             cost.guestCycles, cost.trapCycles, cost.modeledOverheadPct))
         return lines.joined(separator: "\n")
     }

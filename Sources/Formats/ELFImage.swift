@@ -3,7 +3,7 @@
 // Every read is bounds-checked first; malformed input is an `ELFError`, never a trap.
 
 import AArch64
-import Foundation
+import FoundationEssentials
 
 public enum ELFError: Error, Sendable, Equatable, CustomStringConvertible {
     case notELF

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Bad input in a file the user wrote (a manifest, a policy or cost file, an image): where it
 /// is, as precisely as is known, and what is wrong. It keeps its structure across module
@@ -54,13 +54,6 @@ extension TOMLTable {
         try self.init(utf8: [UInt8](data), file: displayPath)
     }
 
-    /// The system's reason without Foundation's wrapping ("The file couldn't be opened ...").
-    static func reason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
-           let message = String(validatingCString: strerror(Int32(underlying.code))) {
-            return message.lowercased()
-        }
-        return nsError.localizedDescription
-    }
+    /// The system's reason in lower case ("no such file or directory"), as file errors read here.
+    static func reason(_ error: any Error) -> String { systemReason(error).lowercased() }
 }

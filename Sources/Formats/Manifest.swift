@@ -1,6 +1,6 @@
 import AArch64
 import Coherency
-import Foundation
+import FoundationEssentials
 import Hypervisor
 
 /// What a snippet's manifest says: where the image goes, the platform it runs on, and how long

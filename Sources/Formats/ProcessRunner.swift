@@ -1,8 +1,11 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs an external tool (the assembler, the linker, llvm-objdump, git) and collects what it
-/// printed. Both pipes are drained at once: reading one to its end first deadlocks as soon as
-/// the tool fills the other's 64 KiB buffer.
+/// printed. Both pipes are drained at once (poll): reading one to its end first deadlocks as
+/// soon as the tool fills the other's 64 KiB buffer.
 public enum ProcessRunner {
     public struct Result: Sendable {
         public let status: Int32
@@ -12,48 +15,113 @@ public enum ProcessRunner {
         public var signal: Int32? = nil
     }
 
+    /// Starts `executable` (a path) with `arguments`, standard input /dev/null, in `directory`
+    /// and with `environment` when given (else this process's), and waits for it.
     public static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil,
                            environment: [String: String]? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let collected = Collected()
-        let group = DispatchGroup()
-        for (pipe, isOut) in [(out, true), (err, false)] {
-            DispatchQueue.global().async(group: group) {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                collected.set(data, isOut: isOut)
-            }
+        var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
+        // Close-on-exec: a tool started at the same time by another thread must not hold our
+        // write ends open (its pipe would never reach end of file).
+        guard GNU.pipe2(&out, O_CLOEXEC) == 0 else { throw failure(executable, errno) }
+        guard GNU.pipe2(&err, O_CLOEXEC) == 0 else {
+            let code = errno
+            close(out[0]); close(out[1])
+            throw failure(executable, code)
         }
-        group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: collected.out, as: UTF8.self),
-                      stderr: String(decoding: collected.err, as: UTF8.self),
-                      signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        if let directory { _ = GNU.addchdir(&actions, directory.path) }
+        let pid = spawn(executable, arguments, environment: environment, actions: &actions)
+        close(out[1]); close(err[1])
+        guard case .success(let child) = pid else {
+            close(out[0]); close(err[0])
+            if case .failure(let code) = pid { throw failure(executable, code) }
+            fatalError("unreachable")
+        }
+        let (stdout, stderr) = drain(out[0], err[0])
+        let status = wait(for: child)
+        return Result(status: status.code, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self), signal: status.signal)
     }
 
     /// `git ARGS` in the current directory: its output trimmed, or nil when git fails or is absent.
     public static func git(_ arguments: [String]) -> String? {
         guard let result = try? run("/usr/bin/env", ["git"] + arguments), result.status == 0 else { return nil }
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.stdout.trimmingWhitespace()
     }
-}
 
-private final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var out = Data()
-    private(set) var err = Data()
+    /// Two GNU extensions of the C library that Swift's Glibc module does not declare (it is
+    /// not built with _GNU_SOURCE): pipe2 (glibc 2.9) and posix_spawn_file_actions_addchdir_np
+    /// (glibc 2.29), looked up once by name.
+    private enum GNU {
+        typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+        typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+        nonisolated(unsafe) static let pipe2 = unsafeBitCast(symbol("pipe2"), to: Pipe2.self)
+        nonisolated(unsafe) static let addchdir = unsafeBitCast(symbol("posix_spawn_file_actions_addchdir_np"), to: AddChdir.self)
 
-    func set(_ data: Data, isOut: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        if isOut { out = data } else { err = data }
+        private static func symbol(_ name: String) -> UnsafeMutableRawPointer {
+            guard let address = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else {
+                fatalError("the C library has no \(name)")
+            }
+            return address
+        }
+    }
+
+    private static func failure(_ executable: String, _ code: Int32) -> FormatError {
+        FormatError(file: executable, line: nil, message: "cannot start: \(String(cString: strerror(code)))")
+    }
+
+    private enum Spawned { case success(pid_t), failure(Int32) }
+
+    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?,
+                              actions: inout posix_spawn_file_actions_t) -> Spawned {
+        var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer {
+            argv.forEach { free($0) }
+            envp?.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let code = envp == nil ? posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+            : posix_spawn(&pid, executable, &actions, nil, &argv, &envp!)
+        return code == 0 ? .success(pid) : .failure(code)
+    }
+
+    /// Reads both pipes to their end, whichever has bytes first, and closes them.
+    private static func drain(_ first: Int32, _ second: Int32) -> ([UInt8], [UInt8]) {
+        var fds = [pollfd(fd: first, events: Int16(POLLIN), revents: 0), pollfd(fd: second, events: Int16(POLLIN), revents: 0)]
+        var collected: [[UInt8]] = [[], []]
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var open = 2
+        while open > 0 {
+            if poll(&fds, 2, -1) < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            for index in 0..<2 where fds[index].fd >= 0 && fds[index].revents != 0 {
+                let count = read(fds[index].fd, &chunk, chunk.count)
+                if count > 0 {
+                    collected[index].append(contentsOf: chunk[..<count])
+                } else if count == 0 || errno != EINTR {
+                    close(fds[index].fd)
+                    fds[index].fd = -1  // poll skips a negative descriptor
+                    open -= 1
+                }
+            }
+        }
+        fds.filter { $0.fd >= 0 }.forEach { close($0.fd) }
+        return (collected[0], collected[1])
+    }
+
+    /// The child's exit status, or the number of the signal that ended it (as Process reported).
+    private static func wait(for pid: pid_t) -> (code: Int32, signal: Int32?) {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let signal = status & 0x7F
+        return signal == 0 ? ((status >> 8) & 0xFF, nil) : (signal, signal)
     }
 }

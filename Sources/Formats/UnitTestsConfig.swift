@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// kvm-unit-tests' `<arch>/unittests.cfg` (its docs/unittests.txt), read as its
 /// scripts/common.bash reads it: lines trimmed, `[name]` opening a test, `key = value` lines,
@@ -42,7 +45,7 @@ public struct UnitTestsConfig: Sendable, Equatable {
 
     public init(text: String, file: String) throws(FormatError) {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingBlanks() }
         var tests: [Test] = []
         var hasFile = false
         var index = 0
@@ -63,7 +66,7 @@ public struct UnitTestsConfig: Sendable, Equatable {
                 continue
             }
             guard let equals = line.firstIndex(of: "="),
-                  case let key = line[..<equals].trimmingCharacters(in: .whitespaces),
+                  case let key = line[..<equals].trimmingBlanks(),
                   !key.isEmpty, key.allSatisfy({ $0.isLetter || $0 == "_" }) else {
                 throw fail(number, "expected [name], 'key = value' or a # comment")
             }
@@ -71,7 +74,7 @@ public struct UnitTestsConfig: Sendable, Equatable {
                 throw fail(number, "unknown key '\(key)' (known: \(Self.keys.joined(separator: ", ")))")
             }
             guard !tests.isEmpty else { throw fail(number, "'\(key)' before the first [name]") }
-            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: equals)...].trimmingBlanks()
             if value.hasPrefix("\"\"\"") {
                 value = String(value.dropFirst(3))
                 while !value.hasSuffix("\"\"\"") {
@@ -79,7 +82,7 @@ public struct UnitTestsConfig: Sendable, Equatable {
                     value += " " + lines[index]
                     index += 1
                 }
-                value = String(value.dropLast(3)).trimmingCharacters(in: .whitespaces)
+                value = String(value.dropLast(3)).trimmingBlanks()
             }
             do {
                 try Self.set(key, value, in: &tests[tests.count - 1])

@@ -1,7 +1,7 @@
 import AArch64
 import Board
 import Unicorn
-import Foundation
+import FoundationEssentials
 
 /// The board's devices as the guest reaches them: the PL011 (console out, queued input in),
 /// the GICv2 (its distributor and CPU interface, driven by the generic timers),
@@ -66,7 +66,7 @@ struct BoardDevices {
 
     /// The last `lines` lines of the console, without carriage returns.
     func consoleTail(lines: Int = 12) -> String {
-        let text = consoleText.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "")
+        let text = consoleText.replacing("\r\n", with: "\n").replacing("\r", with: "")
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 }

@@ -1,7 +1,7 @@
 import AArch64
 import Board
 import Formats
-import Foundation
+import FoundationEssentials
 import Unicorn
 
 /// An image on the virt-like board: where it goes, where it starts, the devicetree beside it,
@@ -106,20 +106,16 @@ final class BoardGuest: GuestProgram {
         let url = URL(fileURLWithPath: path)
         let bytes: [UInt8]
         do {
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            let size = try handle.seekToEnd()
-            try handle.seek(toOffset: 0)
-            let magic = [UInt8](try handle.read(upToCount: 4) ?? Data())
-            if magic != elfMagic, size > rawLimit {
-                throw HarnessError.image(file: path, message: "\(size) bytes do not fit in the \(rawLimit >> 20) MiB it would be loaded into")
+            // Mapped, not read: a raw image too large to load is refused before its bytes are.
+            let data = try Data(contentsOf: url, options: .alwaysMapped)
+            if [UInt8](data.prefix(4)) != elfMagic, data.count > rawLimit {
+                throw HarnessError.image(file: path, message: "\(data.count) bytes do not fit in the \(rawLimit >> 20) MiB it would be loaded into")
             }
-            try handle.seek(toOffset: 0)
-            bytes = [UInt8](try handle.readToEnd() ?? Data())
+            bytes = [UInt8](data)
         } catch let error as HarnessError {
             throw error
         } catch {
-            throw HarnessError.io("cannot read \(path): \(error.localizedDescription)")
+            throw HarnessError.io("cannot read \(path): \(systemReason(error))")
         }
         guard !bytes.isEmpty else { throw HarnessError.image(file: path, message: "the image is empty") }
         return bytes

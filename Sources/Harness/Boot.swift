@@ -1,6 +1,7 @@
 import AArch64
 import Board
-import Foundation
+import Formats
+import FoundationEssentials
 import Hypervisor
 
 /// Boots an image on the virt-like board under a policy (`mairlab boot`).
@@ -51,8 +52,8 @@ extension GuestExecution {
     static func panicNote(_ board: BoardGuest) -> String {
         let marker = "Kernel panic - not syncing: "
         guard let line = board.devices.consoleText.split(whereSeparator: \.isNewline).first(where: { $0.contains(marker) }),
-              let start = line.range(of: marker) else { return "" }
-        return "; the kernel panicked: " + line[start.upperBound...].trimmingCharacters(in: .whitespaces)
+              let start = line.firstRange(of: marker) else { return "" }
+        return "; the kernel panicked: " + line[start.upperBound...].trimmingBlanks()
     }
 
     /// A guest that wanted a second CPU is told so in the outcome (PSCI refused each CPU_ON).

@@ -1,5 +1,5 @@
 import Board
-import Foundation
+import FoundationEssentials
 import Hypervisor
 
 /// How `mairlab boot` runs an image on the virt-like board.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Hypervisor
 
 /// Everything one boot produced: where the image went, how the boot ended with the console's

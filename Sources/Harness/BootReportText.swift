@@ -1,4 +1,5 @@
-import Foundation
+import Formats
+import FoundationEssentials
 
 extension BootReport {
     /// The report for a person: the outcome (with the console's tail when the console was not
@@ -56,7 +57,7 @@ extension BootProfile {
             lines += Self.table(psci.map { [$0.function, $0.result, "\($0.conduit) at \($0.site)"] })
         }
         let host = cost.hostNsPerTrap.map { ", host \(Int($0)) ns per trap handled (this emulator, not modeled)" } ?? ""
-        lines.append(String(format: "modeled cost: %.0f trap cycles over %.0f guest cycles = %.3f%% overhead", cost.trapCycles,
+        lines.append(cFormat("modeled cost: %.0f trap cycles over %.0f guest cycles = %.3f%% overhead", cost.trapCycles,
                             cost.guestCycles, cost.modeledOverheadPct) + host)
         if let events {
             lines.append("")
@@ -71,8 +72,8 @@ extension BootProfile {
         guard let width = rows.map(\.count).max() else { return [] }
         let widths = (0..<width).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
         return rows.map { row in
-            "  " + row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            "  " + row.enumerated().map { $0.element.padded(to: widths[$0.offset]) }
+                .joined(separator: "  ").trimmingBlanks()
         }
     }
 }

@@ -1,5 +1,5 @@
 import Formats
-import Foundation
+import FoundationEssentials
 
 /// Debian's U-Boot for QEMU's virt board (package `u-boot-qemu`), found as a user would get it:
 /// the installed file, or `apt-get download` and `dpkg-deb -x` into a cache folder. Nothing of

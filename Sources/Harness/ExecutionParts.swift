@@ -1,5 +1,5 @@
 import Coherency
-import Foundation
+import FoundationEssentials
 import Hypervisor
 import Unicorn
 

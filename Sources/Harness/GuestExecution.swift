@@ -1,7 +1,7 @@
 import AArch64
 import Coherency
 import Formats
-import Foundation
+import FoundationEssentials
 import Hypervisor
 import Unicorn
 

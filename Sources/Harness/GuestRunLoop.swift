@@ -1,6 +1,6 @@
 import AArch64
 import Formats
-import Foundation
+import FoundationEssentials
 import Unicorn
 
 extension GuestExecution {

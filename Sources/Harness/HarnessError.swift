@@ -1,5 +1,5 @@
 import Formats
-import Foundation
+import FoundationEssentials
 import Unicorn
 
 /// Everything that can go wrong before or around a guest run, each naming the file, line,

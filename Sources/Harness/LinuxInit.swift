@@ -1,5 +1,5 @@
 import Formats
-import Foundation
+import FoundationEssentials
 
 /// The Linux init of our own (`guest-images/linux-init/init.S`, issue 15): assembled and linked
 /// into a static AArch64 executable, packed with a console into an initramfs.
@@ -18,7 +18,7 @@ public enum LinuxInit {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw HarnessError.io("cannot create \(directory.path): \(error.localizedDescription)")
+            throw HarnessError.io("cannot create \(directory.path): \(systemReason(error))")
         }
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("init")

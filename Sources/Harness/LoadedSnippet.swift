@@ -1,6 +1,6 @@
 import AArch64
 import Formats
-import Foundation
+import FoundationEssentials
 
 /// Assembled images live outside git, keyed by the SHA-256 of everything that goes into them
 /// (source, includes, link address, entry, toolchain), so an unchanged snippet is never
@@ -31,7 +31,7 @@ public struct ImageCache: Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw HarnessError.io("cannot create the image cache \(directory.path): \(error.localizedDescription)")
+            throw HarnessError.io("cannot create the image cache \(directory.path): \(systemReason(error))")
         }
         let scratch = directory.appendingPathComponent("\(key).\(ProcessInfo.processInfo.processIdentifier).\(UInt64.random(in: 0...UInt64.max)).tmp.elf")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -100,7 +100,7 @@ public struct LoadedSnippet: Sendable {
         do {
             return [UInt8](try Data(contentsOf: url))
         } catch {
-            throw HarnessError.io("cannot read \(display): \(error.localizedDescription)")
+            throw HarnessError.io("cannot read \(display): \(systemReason(error))")
         }
     }
 
@@ -121,7 +121,7 @@ public struct LoadedSnippet: Sendable {
         guard let text = (try? ProcessRunner.run(objdump, arguments))?.stdout else { return nil }
         // The last line reads "<address>: <mnemonic> <operands>".
         guard let line = text.split(separator: "\n").last, let colon = line.firstIndex(of: ":"),
-              line[..<colon].trimmingCharacters(in: .whitespaces) == String(address, radix: 16) else { return nil }
+              line[..<colon].trimmingBlanks() == String(address, radix: 16) else { return nil }
         return line[line.index(after: colon)...].split(whereSeparator: { $0 == "\t" || $0 == " " })
             .joined(separator: " ")
     }

@@ -1,7 +1,7 @@
 import AArch64
 import Coherency
 import Formats
-import Foundation
+import FoundationEssentials
 import Hypervisor
 
 /// How one execution of the guest ended. A guest's misbehaviour (a fault, never ending) is an
@@ -252,7 +252,7 @@ public struct MAIRRewriteReport: Codable, Sendable, Equatable {
     }
 
     static func describe(_ byte: UInt8) -> String {
-        String(format: "0x%02x ", byte) + "\(MemoryAttribute(mairByte: byte))"
+        cFormat("0x%02x ", byte) + "\(MemoryAttribute(mairByte: byte))"
     }
 }
 

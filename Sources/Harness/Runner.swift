@@ -1,5 +1,5 @@
 import Coherency
-import Foundation
+import FoundationEssentials
 import Hypervisor
 
 /// Runs a snippet and explores what its shared memory can do. Each execution follows one

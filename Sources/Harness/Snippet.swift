@@ -1,5 +1,5 @@
 import Formats
-import Foundation
+import FoundationEssentials
 
 /// A guest snippet: `NAME.S` and its manifest `NAME.toml` side by side in `guest-images/`.
 public struct Snippet: Sendable, Equatable {

@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A snippet reads files from its own folder only (its source, its manifest, `include/`, and
 /// what `.include`, `.incbin` and `#include` name), unless the user passes another folder

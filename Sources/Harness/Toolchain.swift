@@ -1,5 +1,5 @@
 import Formats
-import Foundation
+import FoundationEssentials
 
 /// The AArch64 assembler and linker used to build guest images: the clang and ld.lld that
 /// ship with the Swift toolchain, or Debian's binutils-aarch64-linux-gnu.
@@ -33,7 +33,7 @@ public struct Toolchain: Sendable, Equatable {
     /// Path, size and modification time: a tool replaced in place still changes the identity.
     private static func stamp(_ path: String) -> String {
         let attributes = (try? FileManager.default.attributesOfItem(atPath: path)) ?? [:]
-        let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        let size = (attributes[.size] as? any BinaryInteger).map { Int64($0) } ?? 0
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         return "\(path):\(size):\(Int64(modified));"
     }
@@ -56,7 +56,7 @@ public struct Toolchain: Sendable, Equatable {
         do {
             try layout.write(to: script, atomically: true, encoding: .utf8)
         } catch {
-            throw HarnessError.io("cannot write the linker script \(script.path): \(error.localizedDescription)")
+            throw HarnessError.io("cannot write the linker script \(script.path): \(systemReason(error))")
         }
         let link = ["-T", script.path, "-static", object.path, "-o", output.path]
         try run(linker, link, failure: { HarnessError.link(file: source.path, diagnostics: $0) })
@@ -80,7 +80,7 @@ public struct Toolchain: Sendable, Equatable {
     private func run(_ tool: String, _ arguments: [String], failure: (String) -> HarnessError) throws {
         let result = try ProcessRunner.run(tool, arguments)
         if result.status != 0 {
-            throw failure((result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
+            throw failure((result.stdout + result.stderr).trimmingWhitespace())
         }
     }
 }

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Bench
 import Collector
-import Foundation
+import Formats
+import FoundationEssentials
 
 extension Mairlab {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "bench",
+            commandName: "bench", _superCommandName: "mairlab",
             abstract: "Measure the harness against raw Unicorn on the same guests (not part of the tests).",
             discussion: """
                 Each workload runs both ways in this process, round after round in alternating order, \
@@ -72,7 +73,7 @@ extension Mairlab {
                 do {
                     try Data(lines.utf8).write(to: URL(fileURLWithPath: output), options: .withoutOverwriting)
                 } catch {
-                    throw BadInput("cannot write \(output): \(error.localizedDescription)")
+                    throw BadInput("cannot write \(output): \(systemReason(error))")
                 }
             }
         }

@@ -1,11 +1,11 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Harness
 
 extension Mairlab {
     struct Boot: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "boot",
+            commandName: "boot", _superCommandName: "mairlab",
             abstract: "Boot a firmware or kernel image on a virt-like board and profile its traps.",
             discussion: """
                 The board: RAM at 0x40000000, read-only flash at 0 (two 64 MiB banks), a PL011 UART \
@@ -106,7 +106,7 @@ extension Mairlab {
             let stream: (([UInt8]) -> Void)? = json ? nil : { console.output(String(decoding: $0, as: UTF8.self), terminator: "") }
             // On a terminal, a progress line on standard error (instructions, the console's last line).
             let progress: ((UInt64, String) -> Void)? = console.isTerminal && !json ? { count, line in
-                console.error("\r\u{1B}[K[\(count.formatted()) instructions] \(line.prefix(60))", terminator: "")
+                console.error("\r\u{1B}[K[\(count) instructions] \(line.prefix(60))", terminator: "")
             } : nil
             let report = try Harness.Boot.run(options, console: stream, progress: progress)
             if progress != nil { console.error("\r\u{1B}[K", terminator: "") }
@@ -120,7 +120,7 @@ extension Mairlab {
         }
 
         static func address(_ text: String, _ option: String) throws -> UInt64 {
-            let value = text.lowercased().hasPrefix("0x") ? UInt64(text.dropFirst(2).replacingOccurrences(of: "_", with: ""), radix: 16)
+            let value = text.lowercased().hasPrefix("0x") ? UInt64(text.dropFirst(2).replacing("_", with: ""), radix: 16)
                 : UInt64(text)
             guard let value, value < 1 << 48 else {
                 throw ValidationError("\(option) '\(text)': expected an address below 2^48, decimal or 0x-prefixed hex")

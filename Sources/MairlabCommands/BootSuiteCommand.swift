@@ -1,7 +1,10 @@
 import ArgumentParser
 import Collector
 import Formats
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Harness
 
 extension Mairlab.Boot {

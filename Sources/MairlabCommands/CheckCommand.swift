@@ -1,13 +1,13 @@
 import ArgumentParser
 import Collector
-import Foundation
+import FoundationEssentials
 import Harness
 import Hypervisor
 
 extension Mairlab {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "check",
+            commandName: "check", _superCommandName: "mairlab",
             abstract: "Regression mode: every snippet's stated conditions under every policy it names.",
             discussion: """
                 One line per check: PASS, FAIL, XFAIL (a known failure, `xfail = "why"` in the \

@@ -1,13 +1,13 @@
 import ArgumentParser
 import Collector
-import Foundation
+import FoundationEssentials
 import Harness
 import Hypervisor
 
 extension Mairlab {
     struct Compare: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "compare",
+            commandName: "compare", _superCommandName: "mairlab",
             abstract: "Run one snippet under several trap regimes and rewrites, side by side.",
             discussion: """
                 Columns: traps, full exits, the share handled by the EL2 fast path, stage-2 flushes, \
@@ -100,7 +100,7 @@ extension Mairlab {
 
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "diff",
+            commandName: "diff", _superCommandName: "mairlab",
             abstract: "List every outcome or count that changed between two suite runs (A.jsonl B.jsonl).",
             discussion: """
                 Runs are matched by snippet and policy; runs whose snippet_hash differs are NOT \
@@ -123,7 +123,7 @@ extension Mairlab {
 
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "merge",
+            commandName: "merge", _superCommandName: "mairlab",
             abstract: "Join the JSON lines of a suite's shards into one run (with its Markdown, CSV and SVG).")
 
         @Argument(help: "The shards' .jsonl files.")

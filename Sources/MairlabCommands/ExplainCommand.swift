@@ -1,13 +1,13 @@
 import AArch64
 import ArgumentParser
 import Formats
-import Foundation
+import FoundationEssentials
 
 extension Mairlab {
     /// `mairlab explain`: how a stage-1 MAIR attribute and a stage-2 MemAttr combine.
     struct Explain: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "explain",
+            commandName: "explain", _superCommandName: "mairlab",
             abstract: "Decode a stage-1 MAIR attribute and a stage-2 MemAttr and show what they combine to, and why.",
             discussion: """
                 Examples:
@@ -81,15 +81,12 @@ extension Mairlab {
             let byte = s1 ?? MAIR(rawValue: mair!).byte(attrIndx: index!)
             let explanation = AttributeExplanation.explain(stage1: byte, stage2: s2, fwb: fwb, features: features)
             if json {
-                let entry = CombiningTableEntry(explanation: explanation)
-                var object = try JSONSerialization.jsonObject(with: encoder.encode(entry)) as? [String: Any] ?? [:]
-                object["rule"] = explanation.rule.description
-                object["pseudocode"] = explanation.rule.pseudocode
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                console.output(String(decoding: data, as: UTF8.self))
+                let entry = ExplainedEntry(entry: CombiningTableEntry(explanation: explanation),
+                                           rule: explanation.rule.description, pseudocode: explanation.rule.pseudocode)
+                console.output(String(decoding: try encoder.encode(entry), as: UTF8.self))
             } else {
                 if let mair, let index {
-                    console.output("MAIR_EL1 \(String(format: "0x%016llx", mair)) AttrIndx \(index) selects 0x\(String(format: "%02x", byte))")
+                    console.output("MAIR_EL1 \(cFormat("0x%016llx", mair)) AttrIndx \(index) selects 0x\(cFormat("%02x", byte))")
                 }
                 console.output(explanation.description)
             }
@@ -100,14 +97,14 @@ extension Mairlab {
             let result = e.unpredictable ? "UNPREDICTABLE"
                 : e.type == "device" ? "Device-\(e.device ?? "?")"
                 : "Normal inner \(e.inner ?? "?") outer \(e.outer ?? "?")"
-            return String(format: "s1 0x%02x  s2 0x%x  fwb %d  ", e.s1, e.s2, e.fwb ? 1 : 0)
+            return cFormat("s1 0x%02lx  s2 0x%lx  fwb %d  ", e.s1, e.s2, Int32(e.fwb ? 1 : 0))
                 + result + (e.shareability.map { "  \($0)-shareable" } ?? "")
         }
     }
 }
 
 func parseUInt64(_ text: String) throws -> UInt64 {
-    let cleaned = text.replacingOccurrences(of: "_", with: "").lowercased()
+    let cleaned = text.replacing("_", with: "").lowercased()
     let value = cleaned.hasPrefix("0x") ? UInt64(cleaned.dropFirst(2), radix: 16)
         : cleaned.hasPrefix("0b") ? UInt64(cleaned.dropFirst(2), radix: 2) : UInt64(cleaned)
     guard let value else { throw ValidationError("'\(text)' is not a number (decimal, 0x hex or 0b binary)") }
@@ -118,4 +115,21 @@ func parseByte(_ text: String) throws -> UInt8 {
     let value = try parseUInt64(text)
     guard value <= 0xFF else { throw ValidationError("'\(text)' does not fit in a byte") }
     return UInt8(value)
+}
+
+/// One combination with the rule that decided it: the table entry's fields and two more, in one
+/// JSON object (both encodings write into the same keyed container).
+private struct ExplainedEntry: Encodable {
+    let entry: CombiningTableEntry
+    let rule: String
+    let pseudocode: String
+
+    private enum Key: String, CodingKey { case rule, pseudocode }
+
+    func encode(to encoder: any Encoder) throws {
+        try entry.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(rule, forKey: .rule)
+        try container.encode(pseudocode, forKey: .pseudocode)
+    }
 }

@@ -1,12 +1,12 @@
 import ArgumentParser
 import Formats
-import Foundation
+import FoundationEssentials
 import Harness
 
 extension Mairlab {
     struct Initramfs: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "initramfs",
+            commandName: "initramfs", _superCommandName: "mairlab",
             abstract: "Build the Linux init of our own and pack it into an initramfs (a newc cpio archive).",
             discussion: """
                 The init (guest-images/linux-init/init.S, AArch64 assembly, no libc) is assembled \
@@ -39,7 +39,7 @@ extension Mairlab {
                 // O_EXCL: a file that appeared since the check above is not overwritten either.
                 try Data(archive).write(to: destination, options: .withoutOverwriting)
             } catch {
-                throw BadInput("cannot write \(output): \(error.localizedDescription)")
+                throw BadInput("cannot write \(output): \(systemReason(error))")
             }
             console.output("""
                 \(output): \(archive.count) bytes, a newc cpio archive

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import Formats
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +9,7 @@ import Glibc
 /// (each finished run is already on disk), the second quits at once (the file then has no
 /// closing record and `--resume` finishes it).
 final class Interruption: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var caught: String?
     private var sources: [DispatchSourceSignal] = []
     private static let signals: [(Int32, String)] = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")]
@@ -51,7 +53,7 @@ final class Interruption: @unchecked Sendable {
 
 /// The first failure to write a suite record (the suite goes on; the records are kept).
 final class WriteFailures: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var failure: String?
 
     func note(_ description: String) {

@@ -2,14 +2,17 @@ import ArgumentParser
 import Coherency
 import Collector
 import Formats
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Harness
 import Hypervisor
 
 extension Mairlab {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "run",
+            commandName: "run", _superCommandName: "mairlab",
             abstract: "Run snippets and print what happened; with no snippet, run the suite.",
             discussion: """
                 With snippets: each under --policy (default kvm-2015). Exit status 0 when every run \
@@ -154,7 +157,7 @@ extension Mairlab {
             }
             var context = now
             context.plan = plan.summary
-            let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "-")
+            let stamp = Date().formatted(.iso8601).replacing(":", with: "-")
                 + (shard.map { "-shard\($0.index)of\($0.count)" } ?? "") + "-\(getpid())"
             let directory = URL(fileURLWithPath: results).appendingPathComponent("runs")
             do {
@@ -185,14 +188,14 @@ extension Mairlab {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "list", abstract: "List the snippets and what each is for.")
+            commandName: "list", _superCommandName: "mairlab", abstract: "List the snippets and what each is for.")
 
         @OptionGroup var location: SnippetLocation
 
         func run() throws {
             for snippet in try Snippet.all(in: location.directory) {
                 let manifest = try Manifest(contentsOf: snippet.manifestFile, displayPath: snippet.displayManifest)
-                Console.current.output("\(snippet.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(manifest.description)")
+                Console.current.output("\(snippet.name.padded(to: 28)) \(manifest.description)")
             }
         }
     }

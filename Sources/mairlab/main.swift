@@ -1,5 +1,5 @@
 // The executable: everything else is in MairlabCommands, where the tests run it in-process.
-import Foundation
+import Glibc
 import MairlabCommands
 
 // A reader that closes the pipe early (`| head -1`) must not kill the process mid-record.

@@ -1,0 +1,109 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// What the project took from the full Foundation, rebuilt on FoundationEssentials and the C
+// library: the full Foundation (with its ICU data) tripled the static binary's conformance
+// records and relocations, and every process start paid for them (Benchmarks/README.md).
+
+/// A mutual-exclusion lock (pthread_mutex), shaped like the NSLock it replaces.
+public final class Lock: @unchecked Sendable {
+    // Allocated, not stored inline: a pthread mutex must not move while in use.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    public init() { pthread_mutex_init(mutex, nil) }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    public func lock() { pthread_mutex_lock(mutex) }
+
+    public func unlock() { pthread_mutex_unlock(mutex) }
+
+    public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}
+
+/// printf-style formatting by the C library's vsnprintf: what `String(format:)` gave for the
+/// conversions used here (`%.2f`, `%02x`, `%016llx`, `%ld`), byte for byte.
+public func cFormat(_ format: String, _ arguments: any CVarArg...) -> String {
+    func attempt(capacity: Int) -> (text: String, needed: Int) {
+        var buffer = [CChar](repeating: 0, count: capacity)
+        let needed = withVaList(arguments) { vsnprintf(&buffer, capacity, format, $0) }
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return (String(decoding: bytes, as: UTF8.self), Int(needed))
+    }
+    let first = attempt(capacity: 256)
+    return first.needed < 256 ? first.text : attempt(capacity: first.needed + 1).text
+}
+
+extension StringProtocol {
+    /// Without leading and trailing blanks (spaces and tabs, not newlines): CharacterSet.whitespaces.
+    public func trimmingBlanks() -> String { trimming { $0.isWhitespace && !$0.isNewline } }
+
+    /// Without leading and trailing white space and newlines: CharacterSet.whitespacesAndNewlines.
+    public func trimmingWhitespace() -> String { trimming(\.isWhitespace) }
+
+    private func trimming(_ drop: (Character) -> Bool) -> String {
+        guard let first = firstIndex(where: { !drop($0) }), let last = lastIndex(where: { !drop($0) }) else { return "" }
+        return String(self[first...last])
+    }
+
+    /// Padded with spaces on the right to `width` characters (never cut).
+    public func padded(to width: Int) -> String {
+        let count = self.count
+        return count >= width ? String(self) : String(self) + String(repeating: " ", count: width - count)
+    }
+}
+
+/// The system's reason for a failed file operation ("No such file or directory"), without
+/// Foundation's wrapping: the errno under a CocoaError, or the error itself.
+public func systemReason(_ error: any Error) -> String {
+    if let cocoa = error as? CocoaError, let posix = cocoa.underlying as? POSIXError {
+        return String(cString: strerror(posix.code.rawValue))
+    }
+    if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+    return String(describing: error)
+}
+
+/// write(2) until every byte is written: 0, or the errno that stopped it.
+@discardableResult
+public func writeAll(_ text: String, to descriptor: Int32) -> Int32 {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        if written < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        bytes = bytes.dropFirst(written)
+    }
+    return 0
+}
+
+/// Starts `body` on a new detached thread with a stack of `stackSize` bytes (what Foundation's
+/// Thread gave: the emulator's translator and deep model recursion need more than 512 KiB).
+public func startThread(stackSize: Int = 8 << 20, _ body: @escaping @Sendable () -> Void) {
+    final class Body {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    defer { pthread_attr_destroy(&attributes) }
+    pthread_attr_setstacksize(&attributes, stackSize)
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    let context = Unmanaged.passRetained(Body(body)).toOpaque()
+    var thread = pthread_t()
+    let code = pthread_create(&thread, &attributes, { context in
+        Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
+        return nil
+    }, context)
+    precondition(code == 0, "pthread_create: \(String(cString: strerror(code)))")
+}
