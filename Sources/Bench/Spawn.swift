@@ -1,4 +1,5 @@
 import Dispatch
+import Formats
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -45,7 +46,7 @@ enum Spawn {
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let error = posix_spawn(&pid, command[0], &actions, nil, &argv, environ)
+        let error = ProcessRunner.withDefaultSignals { posix_spawn(&pid, command[0], &actions, &$0, &argv, environ) }
         guard error == 0 else { throw BenchError("cannot start \(command[0]): \(String(cString: strerror(error)))") }
         return pid
     }

@@ -86,9 +86,27 @@ public enum ProcessRunner {
             envp?.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let code = envp == nil ? posix_spawn(&pid, executable, &actions, nil, &argv, environ)
-            : posix_spawn(&pid, executable, &actions, nil, &argv, &envp!)
+        let code = withDefaultSignals { attributes in
+            envp == nil ? posix_spawn(&pid, executable, &actions, &attributes, &argv, environ)
+                : posix_spawn(&pid, executable, &actions, &attributes, &argv, &envp!)
+        }
         return code == 0 ? .success(pid) : .failure(code)
+    }
+
+    /// Spawn attributes that give the child no blocked signal and every signal's default action
+    /// (as Foundation's Process did): this process ignores SIGPIPE (`main`) and a suite's
+    /// threads block SIGINT and SIGTERM, neither of which a tool should inherit.
+    public static func withDefaultSignals<T>(_ body: (inout posix_spawnattr_t) -> T) -> T {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return body(&attributes)
     }
 
     /// Reads both pipes to their end, whichever has bytes first, and closes them.
