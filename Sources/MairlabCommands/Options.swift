@@ -149,6 +149,9 @@ protocol RawValueArgument: ExpressibleByArgument, CaseIterable, RawRepresentable
 
 extension RawValueArgument {
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+    /// None: a value is its own description (the default's would be Swift case names, found
+    /// by reflection, that no help shows).
+    public static var allValueDescriptions: [String: String] { [:] }
 }
 
 extension TrapRegime: RawValueArgument {}
