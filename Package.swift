@@ -40,12 +40,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Linked at a fixed address and exporting nothing: the dynamic loader then has no
-        // relative relocations of ours to apply (45 k of them, each page written a copied page)
-        // and no executable symbol table to search first for every libunicorn symbol; a
-        // process start is ~5% shorter (Benchmarks/README.md, process start).
-        .executableTarget(name: "mairlab", dependencies: ["MairlabCommands"],
-                          linkerSettings: [.unsafeFlags(["-Xlinker", "--no-pie", "-Xlinker", "--no-export-dynamic"])]),
+        .executableTarget(name: "mairlab", dependencies: ["MairlabCommands"]),
         .testTarget(name: "UnicornTests", dependencies: ["Unicorn"]),
         .testTarget(name: "AArch64Tests", dependencies: ["AArch64"]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "AArch64"]),

@@ -336,20 +336,30 @@ public struct LineModel: Sendable {
     /// for any other.
     public mutating func plainWrite(_ access: LineAccess, range: Range<Int>, version global: UInt32) -> Bool {
         guard Self.bypassesCaches(access), isPlain else { return false }
+        appendPlainWrite(range: range, version: global)
+        return true
+    }
+
+    /// `plainWrite` once `bypassesCaches` and `isPlain` hold (a plain write leaves the line
+    /// plain: it makes no copy and changes none of `isPlain`'s conditions).
+    mutating func appendPlainWrite(range: Range<Int>, version global: UInt32) {
         let version = UInt32(globalVersions.count)
         globalVersions.append(global)
         reference.write(version, at: range)
         states.updateSole { $0.memory.write(version, at: range) }
+        notePlainEvent()
+    }
+
+    /// An access to a plain line that bypasses the caches: one more event, no new state.
+    mutating func notePlainEvent() {
         events += 1
         snapshot = nil
-        return true
     }
 
     /// `plainRead` when nobody needs the value (it was served already: plain.h).
     public mutating func plainReadEvent(_ access: LineAccess) -> Bool {
         guard Self.bypassesCaches(access), isPlain else { return false }
-        events += 1
-        snapshot = nil
+        notePlainEvent()
         return true
     }
 

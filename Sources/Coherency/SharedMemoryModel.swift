@@ -169,17 +169,21 @@ public struct SharedMemoryModel {
         public let value: UInt64
         public let count: Int
         public let isWrite: Bool
-        public let observer: Observer
+        /// Who: a number from `observerID(_:)` (an event copies no observer).
+        public let writer: UInt32
 
-        public init(access: LineAccess, address: UInt64, value: UInt64, count: Int, isWrite: Bool, observer: Observer) {
+        public init(access: LineAccess, address: UInt64, value: UInt64, count: Int, isWrite: Bool, writer: UInt32) {
             self.access = access
             self.address = address
             self.value = value
             self.count = count
             self.isWrite = isWrite
-            self.observer = observer
+            self.writer = writer
         }
     }
+
+    /// The number that stands for `observer` in `PlainEvent`s replayed into this model.
+    public mutating func observerID(_ observer: Observer) -> UInt32 { log.id(of: observer) }
 
     /// `plainWrite` and `plainRead` for `events`, in order, each run of events on one line
     /// found once. False as soon as one is not on a plain line (a broken invariant, which the
@@ -196,15 +200,17 @@ public struct SharedMemoryModel {
             var end = index + 1
             while end < events.count, Self.line(of: events[end].address) == line { end += 1 }
             let run = events[index..<end]
+            // `isPlain` once for the run: a plain access leaves its line plain.
             let done = inPlace(line) { model -> Bool in
+                guard model.isPlain else { return false }
                 for event in run {
                     let start = Int(event.address - line)
-                    guard start + event.count <= Int(Self.lineSize) else { return false }
+                    guard start + event.count <= Int(Self.lineSize), LineModel.bypassesCaches(event.access) else { return false }
                     if event.isWrite {
-                        let version = log.record(event.observer, start: event.address, value: event.value, count: event.count)
-                        guard model.plainWrite(event.access, range: start..<start + event.count, version: version) else { return false }
+                        let version = log.record(writer: event.writer, start: event.address, value: event.value, count: event.count)
+                        model.appendPlainWrite(range: start..<start + event.count, version: version)
                     } else {
-                        guard model.plainReadEvent(event.access) else { return false }
+                        model.notePlainEvent()
                     }
                 }
                 return true

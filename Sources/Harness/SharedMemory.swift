@@ -39,7 +39,11 @@ final class SharedMemory {
     private(set) var plainAccesses = 0
     /// The C side of plain accesses (nil: none served there), and its sites by slot.
     var plain: PlainPath?
-    private var plainSites = [ResolvedSite?](repeating: nil, count: PlainPath.siteCapacity)
+    /// What C's site slots stand for: the access and its writer's number in the model (plain
+    /// data: a replay copies no observer).
+    private var plainSites = [PlainSite?](repeating: nil, count: PlainPath.siteCapacity)
+    /// The events of one replay, kept for the next (its storage reused).
+    private var plainEvents: [SharedMemoryModel.PlainEvent] = []
     /// The access `plainAccess` performed last: its PA, and the bytes it read (a write: none).
     private var plainRest: (start: UInt64, isWrite: Bool, bytes: [UInt8])?
 
@@ -91,7 +95,7 @@ final class SharedMemory {
         resolved[pc] = resolution
         if LineModel.bypassesCaches(last.access), let plain,
            let slot = plain.addSite(pc: pc, vaPage: last.vaPage, paPage: last.paPage, generation: generation, written: written) {
-            plainSites[slot] = resolution
+            plainSites[slot] = PlainSite(access: last.access, writer: model.observerID(resolution.observer))
         }
     }
 
@@ -133,15 +137,16 @@ final class SharedMemory {
     /// The accesses C performed (plain.h), into the model in order, as `plainAccess` would have
     /// performed them: C served only lines Swift had proved plain since it was last entered,
     /// from PCs resolved under the same stamp, so each is plain here too.
-    func replayPlain(_ records: [PlainPath.Record]) {
-        let events = records.map { record -> SharedMemoryModel.PlainEvent in
-            guard let site = plainSites[record.slot] else {
+    func replayPlain(_ records: UnsafeBufferPointer<PlainPath.Record>) {
+        plainEvents.removeAll(keepingCapacity: true)
+        for record in records {
+            guard let site = plainSites[record.siteSlot] else {
                 preconditionFailure("an access served in C from \(hex(record.pc)), which Swift never resolved")
             }
-            return .init(access: site.access, address: record.physicalAddress, value: record.value, count: record.size,
-                         isWrite: record.isWrite, observer: site.observer)
+            plainEvents.append(.init(access: site.access, address: record.physicalAddress, value: record.value,
+                                     count: record.byteCount, isWrite: record.isWrite, writer: site.writer))
         }
-        precondition(model.replayPlain(events), "an access served in C to a line that is not plain")
+        precondition(model.replayPlain(plainEvents), "an access served in C to a line that is not plain")
         plainAccesses += records.count
         if let last = records.last {
             pending = nil
@@ -250,7 +255,7 @@ final class SharedMemory {
         mappedPages = []
         epoch += 1
         plain?.clearSites()
-        plainSites = [ResolvedSite?](repeating: nil, count: PlainPath.siteCapacity)
+        plainSites = [PlainSite?](repeating: nil, count: PlainPath.siteCapacity)
     }
 
     /// What the VMM or a DMA master does at a sync point, a MiB at a time; false when
@@ -294,6 +299,12 @@ final class SharedMemory {
 /// too), the VM registers written (the UNKNOWN-at-reset checks) and the policy's stage 2
 /// (`epoch`). Resolving again under the same stamp gives the same answer and records nothing
 /// new (`AttributeLog.resolve` only adds what it has not seen for the same site).
+/// A site C may serve: what its accesses are to the model.
+struct PlainSite {
+    let access: LineAccess
+    let writer: UInt32
+}
+
 struct ResolvedSite {
     let generation: UInt64
     let written: UInt32

@@ -24,8 +24,7 @@ extension GuestExecution {
     func enterFromEmulator() {
         takeTrivialTraps()
         guard let shared, let plain = shared.plain else { return }
-        let records = plain.drain()
-        if !records.isEmpty { shared.replayPlain(records) }
+        plain.drain { shared.replayPlain($0) }
         plain.withdraw()
     }
 

@@ -71,27 +71,18 @@ public final class PlainPath {
         }
     }
 
-    /// One access C performed.
-    public struct Record: Sendable, Equatable {
-        public let pc, physicalAddress, value, sequence: UInt64
-        public let size: Int
-        public let isWrite: Bool
-        /// The site's slot (`addSite`).
-        public let slot: Int
-    }
+    /// One access C performed: plain.h's record, read where C wrote it.
+    public typealias Record = mairlab_plain_record
 
-    /// The accesses C performed since the last call, in order.
-    public func drain() -> [Record] {
+    /// The accesses C performed since the last call, in order, to `body` (the buffer is C's,
+    /// valid during the call only); then there are none.
+    public func drain(_ body: (UnsafeBufferPointer<Record>) -> Void) {
         let count = Int(state.pointee.count)
-        guard count > 0 else { return [] }
-        let records = withUnsafeBytes(of: &state.pointee.records) { raw in
-            raw.bindMemory(to: mairlab_plain_record.self).prefix(count).map {
-                Record(pc: $0.pc, physicalAddress: $0.pa, value: $0.value, sequence: $0.sequence, size: Int($0.size),
-                       isWrite: $0.write != 0, slot: Int($0.slot))
-            }
+        guard count > 0 else { return }
+        withUnsafeBytes(of: &state.pointee.records) { raw in
+            body(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: Record.self), count: count))
         }
         state.pointee.count = 0
-        return records
     }
 
     fileprivate func add(_ region: UnsafeMutablePointer<mairlab_plain_region>, box: MMIOBox) {
@@ -127,4 +118,12 @@ extension Machine {
         retain(plain)
         try check(mairlab_plain_map(uc, region), "uc_mmio_map(0x\(String(base, radix: 16)), 0x\(String(size, radix: 16)))")
     }
+}
+
+extension mairlab_plain_record {
+    public var physicalAddress: UInt64 { pa }
+    public var isWrite: Bool { write != 0 }
+    public var byteCount: Int { Int(size) }
+    /// The site's slot (`PlainPath.addSite`).
+    public var siteSlot: Int { Int(slot) }
 }

@@ -82,4 +82,101 @@ import Testing
         #expect(model.lines[0x2000]!.isPlain)
         #expect(model.lines[0x2000]!.events == 200)
     }
+
+    /// C's accesses replayed by runs of one line (`replayPlain`, writers by number) leave the
+    /// model as the same accesses made one by one through `plainWrite`/`plainRead` do: states,
+    /// events, versions, every byte of every version and who wrote it.
+    @Test(arguments: [UInt64(3), 21, 89])
+    func replayEqualsAccessByAccess(seed: UInt64) {
+        let region = SharedMemoryModel.Region(name: "dev", base: 0x2000, size: 0x1000, initial: 0x5A, hostCacheable: false)
+        var replayed = SharedMemoryModel(regions: [region]), stepped = replayed
+        let observers = [Observer.guest(site: "a"), .guest(site: "b+0x4"), Self.nic]
+        for line in 0..<3 {   // lines exist (and are plain) before C may serve them
+            replayed.write(.nonCacheable, address: 0x2000 + 64 * UInt64(line), bytes: [1], by: observers[0], label: "")
+            stepped.write(.nonCacheable, address: 0x2000 + 64 * UInt64(line), bytes: [1], by: observers[0], label: "")
+        }
+        let writers = observers.map { replayed.observerID($0) }
+        var seed = seed
+        func next(_ bound: UInt64) -> UInt64 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (seed >> 33) % bound
+        }
+        var events: [SharedMemoryModel.PlainEvent] = []
+        for _ in 0..<600 {
+            // Runs of one line as C records them, now and then another line.
+            let line = 0x2000 + 64 * (events.last.map { next(6) == 0 ? next(3) : ($0.address - 0x2000) / 64 } ?? 0)
+            let count = [1, 2, 4, 8][Int(next(4))], address = line + next(UInt64(64 - count + 1))
+            let who = Int(next(3)), access: LineAccess = who == 2 ? .nonCoherentDMA : .nonCacheable
+            events.append(.init(access: access, address: address, value: next(1 << 32) << 32 | next(1 << 32), count: count,
+                                isWrite: next(2) == 0, writer: writers[who]))
+        }
+        let replayedAll = replayed.replayPlain(events)
+        #expect(replayedAll)
+        for event in events {
+            let observer = observers[writers.firstIndex(of: event.writer)!]
+            let done = event.isWrite
+                ? stepped.plainWrite(event.access, address: event.address, value: event.value, count: event.count, by: observer)
+                : stepped.plainRead(event.access, address: event.address, count: event.count) != nil
+            #expect(done)
+        }
+        #expect(replayed.log.count == stepped.log.count && replayed.log.count > 200)
+        for version in 1...UInt32(replayed.log.count) {
+            #expect(replayed.log.writer(of: version) == stepped.log.writer(of: version))
+        }
+        for line in replayed.lineOrder {
+            let a = replayed.lines[line]!, b = stepped.lines[line]!
+            #expect(a.isPlain && Set(a.states.states) == Set(b.states.states))
+            #expect(a.events == b.events && a.reference == b.reference && a.globalVersions == b.globalVersions)
+            for offset in 0..<64 {
+                let version = a.globalVersions[Int(a.reference[offset])]
+                #expect(replayed.log.value(at: line + UInt64(offset), version: version)
+                        == stepped.log.value(at: line + UInt64(offset), version: version))
+            }
+        }
+        // The last write of each byte is what a plain read returns.
+        var latest: [UInt64: UInt8] = [:]
+        for event in events where event.isWrite {
+            for index in 0..<event.count { latest[event.address + UInt64(index)] = UInt8(truncatingIfNeeded: event.value >> (8 * UInt64(index))) }
+        }
+        for (address, byte) in latest {
+            let read = replayed.plainRead(.nonCacheable, address: address, count: 1)
+            #expect(read == [byte])
+        }
+    }
+}
+
+/// The write log: writes of up to 8 bytes kept in their entry, longer ones in the flat bytes;
+/// either way each byte of each version and its writer read back.
+@Suite struct WriteLogTests {
+    @Test func valuesAndWritersOfEveryVersion() {
+        var log = WriteLog(regions: [(base: 0x1000, size: 0x100, initial: 0xEE)])
+        let a = Observer.guest(site: "a"), b = Observer.vmm
+        var expected: [(start: UInt64, bytes: [UInt8], writer: Observer)] = []
+        for step in 0..<50 {
+            let start = 0x1000 + UInt64(step * 3 % 200), long = step % 5 == 0
+            let bytes = (0..<(long ? 12 + step % 40 : 1 + step % 8)).map { UInt8(truncatingIfNeeded: step * 7 + $0) }
+            let writer = step % 3 == 0 ? b : a
+            let version: UInt32
+            if long {
+                version = log.record(writer, start: start, bytes: bytes)
+            } else {
+                let value = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+                version = step % 2 == 0 ? log.record(writer, start: start, value: value, count: bytes.count)
+                    : log.record(writer: log.id(of: writer), start: start, value: value, count: bytes.count)
+            }
+            expected.append((start, bytes, writer))
+            #expect(version == UInt32(expected.count))
+        }
+        #expect(log.writer(of: 0) == nil && log.value(at: 0x1010, version: 0) == 0xEE)
+        for (index, write) in expected.enumerated() {
+            let version = UInt32(index + 1)
+            #expect(log.writer(of: version) == write.writer)
+            for (offset, byte) in write.bytes.enumerated() {
+                #expect(log.value(at: write.start + UInt64(offset), version: version) == byte)
+            }
+            // Bytes the write did not touch: not known to this version.
+            #expect(log.value(at: write.start &- 1, version: version) == 0)
+            #expect(log.value(at: write.start + UInt64(write.bytes.count), version: version) == 0)
+        }
+    }
 }
