@@ -58,8 +58,8 @@ extension RunReport {
             for migration in outcome.migrations { lines.append("  migrated \(migration)") }
             for reason in outcome.undecided { lines.append("  undecided: \(reason)") }
         }
-        lines.append(cFormat("  modeled: %.0f guest cycles + %.0f trap cycles = %.2f%% overhead",
-                            cost.guestCycles, cost.trapCycles, cost.modeledOverheadPct))
+        lines.append("  modeled: \(fixed(cost.guestCycles, digits: 0)) guest cycles + \(fixed(cost.trapCycles, digits: 0)) trap cycles"
+                     + " = \(fixed(cost.modeledOverheadPct, digits: 2))% overhead")
         return lines.joined(separator: "\n")
     }
 

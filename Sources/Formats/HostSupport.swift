@@ -107,3 +107,49 @@ public func startThread(stackSize: Int = 8 << 20, _ body: @escaping @Sendable ()
     }, context)
     precondition(code == 0, "pthread_create: \(String(cString: strerror(code)))")
 }
+
+/// The variables among `names` that this process's environment sets (getenv), for a default
+/// argument: `ProcessInfo.environment` makes a dictionary of the whole environment, a
+/// measurable part of a short run's start for the one or three variables wanted.
+public func environmentVariables(_ names: String...) -> [String: String] {
+    var found: [String: String] = [:]
+    for name in names {
+        if let value = getenv(name) { found[name] = String(cString: value) }
+    }
+    return found
+}
+
+/// A file's size and modification time in whole seconds (stat); nil when it cannot be
+/// stat'ed. What FileManager's attributes gave, without building their dictionary.
+public func fileStamp(_ path: String) -> (size: Int64, modified: Int64)? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return (Int64(info.st_size), Int64(info.st_mtim.tv_sec))
+}
+
+/// `value` with `digits` decimals, as printf's `%.Nf` writes it (the exact binary value
+/// rounded half to even), computed in integers: `cFormat` passes a Double through CVarArg,
+/// whose first use costs dynamic casts a short run's start notices. Values past 2^53, digits
+/// past 6 and non-finite values go to `cFormat` itself.
+public func fixed(_ value: Double, digits: Int) -> String {
+    let magnitude = value.magnitude
+    guard value.isFinite, magnitude < 0x1p53, (0...6).contains(digits) else {
+        return cFormat("%.*f", Int32(digits), value)
+    }
+    var scale: UInt128 = 1
+    for _ in 0..<digits { scale *= 10 }
+    // magnitude = significand * 2^exponent exactly; below 2^53 the exponent is at most 0, and
+    // significand * 10^6 < 2^73 fits in 128 bits.
+    let (significand, exponent): (UInt128, Int) = magnitude.isNormal
+        ? (UInt128(magnitude.significandBitPattern | 1 << 52), Int(magnitude.exponent) - 52)
+        : (UInt128(magnitude.significandBitPattern), -1074)
+    let product = significand * scale, shift = -exponent
+    var scaled = shift >= 128 ? 0 : product >> UInt128(shift)
+    // What was shifted out, against one half: above it rounds up, on it to even.
+    let remainder = shift >= 128 ? product : product - (scaled << UInt128(shift))
+    let half = shift == 0 ? 0 : shift > 128 ? UInt128.max : UInt128(1) << UInt128(shift - 1)
+    if shift > 0, remainder > half || (remainder == half && scaled & 1 == 1) { scaled += 1 }
+    let whole = String(scaled / scale), fraction = String(scaled % scale)
+    let sign = value.sign == .minus ? "-" : ""
+    return digits == 0 ? sign + whole : sign + whole + "." + String(repeating: "0", count: digits - fraction.count) + fraction
+}

@@ -9,7 +9,8 @@ public struct ImageCache: Sendable {
     public let directory: URL
 
     /// `$MAIRLAB_CACHE`, else `$XDG_CACHE_HOME/mairlab`, else `~/.cache/mairlab`; `images/` below.
-    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> ImageCache {
+    public static func standard(environment: [String: String] = environmentVariables("MAIRLAB_CACHE", "XDG_CACHE_HOME"))
+        -> ImageCache {
         let root: URL
         if let explicit = environment["MAIRLAB_CACHE"], !explicit.isEmpty {
             root = URL(fileURLWithPath: explicit)

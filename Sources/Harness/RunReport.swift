@@ -252,7 +252,7 @@ public struct MAIRRewriteReport: Codable, Sendable, Equatable {
     }
 
     static func describe(_ byte: UInt8) -> String {
-        cFormat("0x%02x ", byte) + "\(MemoryAttribute(mairByte: byte))"
+        "0x" + hexBytes([byte]) + " \(MemoryAttribute(mairByte: byte))"
     }
 }
 

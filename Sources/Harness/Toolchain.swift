@@ -1,5 +1,8 @@
 import Formats
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The AArch64 assembler and linker used to build guest images: the clang and ld.lld that
 /// ship with the Swift toolchain, or Debian's binutils-aarch64-linux-gnu.
@@ -14,11 +17,11 @@ public struct Toolchain: Sendable, Equatable {
     public let objdump: String?
 
     /// Finds a toolchain on PATH (and beside the running Swift toolchain).
-    public static func find(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Toolchain {
+    public static func find(environment: [String: String] = environmentVariables("PATH")) throws -> Toolchain {
         var dirs = (environment["PATH"] ?? "").split(separator: ":").map(String.init)
         dirs += ["/opt/swift/usr/bin", "/usr/bin", "/usr/local/bin"]
         func find(_ name: String) -> String? {
-            dirs.lazy.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
+            dirs.lazy.map { $0 + "/" + name }.first { access($0, X_OK) == 0 && fileStamp($0) != nil }
         }
         let objdump = find("llvm-objdump")
         if let clang = find("clang"), let lld = find("ld.lld") {
@@ -32,10 +35,8 @@ public struct Toolchain: Sendable, Equatable {
 
     /// Path, size and modification time: a tool replaced in place still changes the identity.
     private static func stamp(_ path: String) -> String {
-        let attributes = (try? FileManager.default.attributesOfItem(atPath: path)) ?? [:]
-        let size = (attributes[.size] as? any BinaryInteger).map { Int64($0) } ?? 0
-        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return "\(path):\(size):\(Int64(modified));"
+        let stamp = fileStamp(path) ?? (0, 0)
+        return "\(path):\(stamp.size):\(stamp.modified);"
     }
 
     /// Assembles `source` and links it at `textAddress` with entry `entry`, writing `output`.

@@ -11,6 +11,26 @@ struct HostSupportTests {
         #expect(cFormat(format, value) == String(format: format, value))
     }
 
+    /// `fixed` against printf's `%.Nf` (through String(format:)): exact ties (which round to
+    /// even), values either side of them, subnormals, signed zeros, random magnitudes, and
+    /// what it leaves to cFormat.
+    @Test func fixedMatchesPrintf() {
+        var values: [Double] = [0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.125, 0.375, 1e-310, -5e-324, 0.0049999, 0.005, 0.015,
+                                1234.5, 99.995, 0x1p52 + 0.5, 0x1p53 - 1, 0x1p53, 1e300, .infinity, -.infinity, .nan]
+        var seed: UInt64 = 7
+        for _ in 0..<3000 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let bits = seed >> 11, scale = Double(Int(seed & 63)) - 40
+            values.append(Double(bits) / 0x1p53 * pow(2, scale))
+            values.append(Double(Int(bits % 200_000) - 100_000) / 8)   // ties at 0, 1 and 2 digits
+        }
+        for value in values {
+            for digits in 0...6 {
+                #expect(fixed(value, digits: digits) == String(format: "%.\(digits)f", value), "\(value) to \(digits)")
+            }
+        }
+    }
+
     @Test func cFormatIntegersAndLongOutput() {
         #expect(cFormat("0x%016llx %02x", UInt64(0xFF44_0C04_00), Int32(7)) == "0x000000ff440c0400 07")
         #expect(cFormat("s1 0x%02lx  fwb %d", 0x44, Int32(1)) == "s1 0x44  fwb 1")
