@@ -1,4 +1,5 @@
 import Dispatch
+import Formats
 import FoundationEssentials
 import Harness
 import Hypervisor
@@ -81,9 +82,12 @@ public struct Benchmark {
     /// `rounds` rounds of `measures`, in alternating order; the median of each.
     func interleaved(_ measures: [() throws -> UInt64]) throws -> [UInt64] {
         var samples = Array(repeating: [UInt64](), count: measures.count)
-        for round in 0..<options.rounds {
-            let order = round % 2 == 0 ? Array(measures.indices) : measures.indices.reversed()
-            for index in order { samples[index].append(try measures[index]()) }
+        // On one core, both sides: moved between cores they drift apart (`onOneCPU`).
+        try onOneCPU {
+            for round in 0..<options.rounds {
+                let order = round % 2 == 0 ? Array(measures.indices) : measures.indices.reversed()
+                for index in order { samples[index].append(try measures[index]()) }
+            }
         }
         return samples.map(median)
     }

@@ -268,13 +268,12 @@ static inline void mairlab_correct(mairlab_fast *f, uint64_t pc, int begun) {
 // The rewritten value of a guest MAIR_EL1 write under `t` (MAIRRewrite.loaded for the scopes
 // `all` and `defined`).
 static inline uint64_t mairlab_mair_loaded(const mairlab_trivial *t, uint64_t value) {
-    int highest = 7;
-    if (t->scope_defined) { highest = -1; for (int i = 0; i < 8; i++) if ((value >> (8 * i)) & 0xFF) highest = i; }
-    uint64_t loaded = value;
-    for (int i = 0; i <= highest; i++) {
-        uint64_t byte = t->table[(value >> (8 * i)) & 0xFF];
-        loaded = (loaded & ~((uint64_t)0xFF << (8 * i))) | byte << (8 * i);
-    }
+    // Every byte through the table; under the `used` scope only those up to the highest
+    // non-zero one (the bytes above it are zero and stay so).
+    int count = 8;
+    if (t->scope_defined) { count = 0; for (uint64_t v = value; v; v >>= 8) count++; }
+    uint64_t loaded = 0;
+    for (int i = 0; i < count; i++) loaded |= (uint64_t)t->table[(value >> (8 * i)) & 0xFF] << (8 * i);
     return loaded;
 }
 
@@ -292,12 +291,11 @@ static uint32_t mairlab_trivial_write(uc_engine *uc, mairlab_fast *f, int vm, co
     } else {
         t->runs[t->run_count++] = (mairlab_trivial_run){ cp->val, loaded, pc, 1, (uint32_t)vm };
     }
+    // Only a MAIR_EL1 value is ever rewritten. Loaded through the named register: the same
+    // field as the CP_REG path (MAIR_EL1 has no write function; at EL1 no E2H redirection
+    // applies) without its register-table lookup.
     uint32_t skip = loaded != cp->val;
-    if (skip) {
-        uc_arm64_cp_reg reg = *cp;
-        reg.val = loaded;
-        uc_reg_write(uc, UC_ARM64_REG_CP_REG, &reg);
-    }
+    if (skip) uc_reg_write(uc, UC_ARM64_REG_MAIR_EL1, &loaded);
     t->host_ticks += mairlab_ticks() - start;
     return skip;
 }

@@ -54,23 +54,6 @@ public enum ProcessRunner {
         return result.stdout.trimmingWhitespace()
     }
 
-    /// Two GNU extensions of the C library that Swift's Glibc module does not declare (it is
-    /// not built with _GNU_SOURCE): pipe2 (glibc 2.9) and posix_spawn_file_actions_addchdir_np
-    /// (glibc 2.29), looked up once by name.
-    private enum GNU {
-        typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
-        typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-        nonisolated(unsafe) static let pipe2 = unsafeBitCast(symbol("pipe2"), to: Pipe2.self)
-        nonisolated(unsafe) static let addchdir = unsafeBitCast(symbol("posix_spawn_file_actions_addchdir_np"), to: AddChdir.self)
-
-        private static func symbol(_ name: String) -> UnsafeMutableRawPointer {
-            guard let address = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else {
-                fatalError("the C library has no \(name)")
-            }
-            return address
-        }
-    }
-
     private static func failure(_ executable: String, _ code: Int32) -> FormatError {
         FormatError(file: executable, line: nil, message: "cannot start: \(String(cString: strerror(code)))")
     }

@@ -36,14 +36,18 @@ extension GuestExecution {
         let (runs, time) = fast.drainTrivialWrites()
         guard !runs.isEmpty else { return }
         var last = [UInt64?](repeating: nil, count: Self.vmRegisterBits.count)
+        // The recorder out of `self` for the loop: one exclusive access, not one per run.
+        var recorder = TrapRecorder()
+        swap(&recorder, &traps)
+        defer { swap(&recorder, &traps) }
         for run in runs {
             let register = Self.vmRegisterBits[run.vmRegister]
-            traps.record(TrappedAccess(.register(register), direction: .write, value: run.value, loaded: run.loaded,
-                                       path: trivial.path, rewritten: register == .mairEL1 && trivial.mairRewritten,
-                                       pc: run.pc), count: run.count)
+            recorder.record(TrappedAccess(.register(register), direction: .write, value: run.value, loaded: run.loaded,
+                                          path: trivial.path, rewritten: register == .mairEL1 && trivial.mairRewritten,
+                                          pc: run.pc), count: run.count)
             last[run.vmRegister] = run.value
         }
-        traps.addHostNanoseconds(time)
+        recorder.addHostNanoseconds(time)
         for (index, value) in last.enumerated() {
             if let value { controller.noteTrivialWrite(Self.vmRegisterBits[index], value) }
         }

@@ -64,9 +64,10 @@ public struct TrapRun: Sendable, Equatable {
 
 /// Every trapped access of one run, in order (as runs of equal accesses), with running counts.
 public struct TrapLog: Sendable, Equatable {
-    /// The runs in chunks of at most 64 Ki: a log of millions is never copied whole to grow
-    /// (nor held twice while it does).
-    private var chunks: [[TrapRun]] = []
+    /// The runs in chunks of 64 Ki, then the chunk being filled: a log of millions is never
+    /// copied whole to grow (nor held twice while it does), and a record touches one array.
+    private var full: [[TrapRun]] = []
+    private var current: [TrapRun] = []
     private static let chunkCapacity = 1 << 16
     public private(set) var total = 0
     public private(set) var fastPath = 0
@@ -78,13 +79,16 @@ public struct TrapLog: Sendable, Equatable {
     /// Records `count` equal accesses in a row.
     public mutating func record(_ access: TrappedAccess, count: Int = 1) {
         guard count > 0 else { return }
-        let chunk = chunks.count - 1
-        if chunk >= 0, let last = chunks[chunk].indices.last, chunks[chunk][last].access == access {
-            chunks[chunk][last].count += count
-        } else if chunk >= 0, chunks[chunk].count < Self.chunkCapacity {
-            chunks[chunk].append(TrapRun(access: access, count: count))
+        if let last = current.indices.last, current[last].access == access {
+            current[last].count += count
         } else {
-            chunks.append([TrapRun(access: access, count: count)])
+            if current.count == Self.chunkCapacity {
+                full.append(current)
+                current = []
+            }
+            // Reserved whole (pages are only backed once written): a chunk never grows by copying.
+            if current.isEmpty { current.reserveCapacity(Self.chunkCapacity) }
+            current.append(TrapRun(access: access, count: count))
         }
         total += count
         switch access.path {
@@ -95,7 +99,7 @@ public struct TrapLog: Sendable, Equatable {
     }
 
     /// Equal accesses in a row, in order.
-    public var runs: FlattenSequence<[[TrapRun]]> { chunks.joined() }
+    public var runs: FlattenSequence<[[TrapRun]]> { (full + [current]).joined() }
 
     /// Every access, in order.
     public var accesses: some Sequence<TrappedAccess> {

@@ -104,3 +104,19 @@ struct ProcessRunnerTests {
         }
     }
 }
+
+struct AffinityTests {
+    static func allowed() -> [Int] {
+        var mask = [UInt64](repeating: 0, count: 16)
+        guard GNU.getaffinity(0, 128, &mask) == 0 else { return [] }
+        return (0..<1024).filter { mask[$0 / 64] & (1 << UInt64($0 % 64)) != 0 }
+    }
+
+    @Test func oneCPUInsideAndAllAfter() {
+        let before = Self.allowed()
+        #expect(!before.isEmpty)
+        let inside = onOneCPU { Self.allowed() }
+        #expect(inside == [before.last!])
+        #expect(Self.allowed() == before)
+    }
+}

@@ -164,6 +164,24 @@ import Testing
         #expect(log.runs.map(\.count) == [1000, 1, 1])   // equal accesses in a row are one record
     }
 
+    /// A log longer than its 64 Ki chunks keeps every run in order across the chunk boundaries,
+    /// and an access equal to the last one joins its run there too.
+    @Test func runsKeepTheirOrderAcrossChunks() {
+        var log = TrapLog()
+        let writes = 70_000   // past one 64 Ki chunk
+        func access(_ value: Int) -> TrappedAccess {
+            TrappedAccess(.register(.tcrEL1), direction: .write, value: UInt64(value), loaded: UInt64(value), path: .fastPath, pc: 0x40)
+        }
+        for value in 0..<writes { log.record(access(value)) }
+        log.record(access(writes - 1), count: 5)
+        #expect(log.total == writes + 5 && log.fastPath == writes + 5)
+        let runs = Array(log.runs)
+        #expect(runs.count == writes)
+        #expect(runs.map(\.access.value) == (0..<writes).map(UInt64.init))
+        #expect(runs.last?.count == 6 && runs.dropLast().allSatisfy { $0.count == 1 })
+        #expect(Array(log.accesses).count == writes + 5)
+    }
+
     /// Without `eventLimit` every event is listed; with 0 the key is absent, the counts stay.
     @Test func eventsAreListedOnlyWhenAsked() throws {
         var log = TrapLog()
