@@ -84,10 +84,11 @@ public struct TrapLog: Sendable, Equatable {
         } else {
             if current.count == Self.chunkCapacity {
                 full.append(current)
+                // Later chunks reserved whole: they never grow by copying. (The first grows as
+                // usual: most runs trap a few times, and an execution keeps its log.)
                 current = []
+                current.reserveCapacity(Self.chunkCapacity)
             }
-            // Reserved whole (pages are only backed once written): a chunk never grows by copying.
-            if current.isEmpty { current.reserveCapacity(Self.chunkCapacity) }
             current.append(TrapRun(access: access, count: count))
         }
         total += count
