@@ -35,12 +35,12 @@ public enum ProcessRunner {
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
         if let directory { _ = GNU.addchdir(&actions, directory.path) }
-        let pid = spawn(executable, arguments, environment: environment, actions: &actions)
+        var child: pid_t = 0
+        let code = spawn(executable, arguments, environment: environment, actions: &actions, pid: &child)
         close(out[1]); close(err[1])
-        guard case .success(let child) = pid else {
+        guard code == 0 else {
             close(out[0]); close(err[0])
-            if case .failure(let code) = pid { throw failure(executable, code) }
-            fatalError("unreachable")
+            throw failure(executable, code)
         }
         let (stdout, stderr) = drain(out[0], err[0])
         let status = wait(for: child)
@@ -58,22 +58,19 @@ public enum ProcessRunner {
         FormatError(file: executable, line: nil, message: "cannot start: \(String(cString: strerror(code)))")
     }
 
-    private enum Spawned { case success(pid_t), failure(Int32) }
-
+    /// posix_spawn with the default signals: its error number (0: started as `pid`).
     private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?,
-                              actions: inout posix_spawn_file_actions_t) -> Spawned {
+                              actions: inout posix_spawn_file_actions_t, pid: inout pid_t) -> Int32 {
         var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
         defer {
             argv.forEach { free($0) }
             envp?.forEach { free($0) }
         }
-        var pid: pid_t = 0
-        let code = withDefaultSignals { attributes in
+        return withDefaultSignals { attributes in
             envp == nil ? posix_spawn(&pid, executable, &actions, &attributes, &argv, environ)
                 : posix_spawn(&pid, executable, &actions, &attributes, &argv, &envp!)
         }
-        return code == 0 ? .success(pid) : .failure(code)
     }
 
     /// Spawn attributes that give the child no blocked signal and every signal's default action

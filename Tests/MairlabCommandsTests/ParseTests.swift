@@ -24,6 +24,13 @@ struct ParseTests {
         #expect(String(reflecting: fast) == String(reflecting: root))
     }
 
+    /// The comparison above sees the parsed values (two command lines differing in one value
+    /// do not reflect alike).
+    @Test func theComparisonSeesTheValues() throws {
+        let a = try Mairlab.parse(["run", "--policy", "fwb", "x"]), b = try Mairlab.parse(["run", "--policy", "kvm-2015", "x"])
+        #expect(String(reflecting: a) != String(reflecting: b))
+    }
+
     @Test(arguments: [["run", "--help"], ["help", "run"], ["--version"], ["run", "--no-such-option"],
                       ["run", "--trap", "sometimes"], ["run", "--generate-completion-script", "bash"], ["nosuch"]])
     func everythingElseIsTheRoots(line: [String]) {
