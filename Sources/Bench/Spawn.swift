@@ -43,11 +43,9 @@ enum Spawn {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let error = ProcessRunner.withDefaultSignals { posix_spawn(&pid, command[0], &actions, &$0, &argv, environ) }
-        guard error == 0 else { throw BenchError("cannot start \(command[0]): \(String(cString: strerror(error)))") }
+        let error = ProcessRunner.spawn(command, actions: &actions, pid: &pid)
+        guard error == 0 else { throw BenchError("cannot start \(command[0]): \(errnoReason(error))") }
         return pid
     }
 }

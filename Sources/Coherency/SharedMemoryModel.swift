@@ -149,7 +149,8 @@ public struct SharedMemoryModel {
         guard plainLines, !isReplay, start + count <= Int(Self.lineSize), LineModel.bypassesCaches(access),
               inPlace(line, { $0.isPlain }) == true else { return false }
         let version = log.record(observer, start: address, value: value, count: count)
-        return inPlace(line) { $0.plainWrite(access, range: start..<start + count, version: version) } ?? false
+        inPlace(line) { $0.appendPlainWrite(range: start..<start + count, version: version) }
+        return true
     }
 
     /// A read by the guest within one line that bypasses the caches, when the line is plain:

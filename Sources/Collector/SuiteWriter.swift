@@ -37,7 +37,7 @@ public final class SuiteWriter: @unchecked Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw Failure(description: "cannot create \(directory.path): \(Self.reason(error))")
+            throw Failure(description: "cannot create \(directory.path): \(systemReason(error))")
         }
         var candidate = directory.appendingPathComponent(stem + ".jsonl"), attempt = 1
         var descriptor: Int32 = -1
@@ -45,7 +45,7 @@ public final class SuiteWriter: @unchecked Sendable {
             descriptor = open(candidate.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             if descriptor >= 0 { break }
             guard errno == EEXIST, attempt < 1000 else {
-                throw Failure(description: "cannot create \(candidate.path): \(String(cString: strerror(errno)))")
+                throw Failure(description: "cannot create \(candidate.path): \(errnoReason(errno))")
             }
             attempt += 1
             candidate = directory.appendingPathComponent("\(stem)-\(attempt).jsonl")
@@ -66,7 +66,7 @@ public final class SuiteWriter: @unchecked Sendable {
         try Self.replace(url, with: lines.joined(separator: "\n") + "\n")
         descriptor = open(url.path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw Failure(description: "cannot reopen \(url.path): \(String(cString: strerror(errno)))")
+            throw Failure(description: "cannot reopen \(url.path): \(errnoReason(errno))")
         }
     }
 
@@ -83,7 +83,7 @@ public final class SuiteWriter: @unchecked Sendable {
     private func append(line: String) throws(Failure) {
         guard descriptor >= 0 else { return }
         let code = writeAll(line + "\n", to: descriptor)
-        guard code == 0 else { throw Failure(description: "cannot write \(url.path): \(String(cString: strerror(code)))") }
+        guard code == 0 else { throw Failure(description: "cannot write \(url.path): \(errnoReason(code))") }
     }
 
     /// Closes the file with its end record: in plan order when complete, as it stands (runs in
@@ -139,14 +139,12 @@ public final class SuiteWriter: @unchecked Sendable {
             try Data(text.utf8).write(to: scratch)
         } catch {
             try? FileManager.default.removeItem(at: scratch)
-            throw Failure(description: "cannot write \(url.path): \(reason(error))")
+            throw Failure(description: "cannot write \(url.path): \(systemReason(error))")
         }
         guard rename(scratch.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = errnoReason(errno)
             try? FileManager.default.removeItem(at: scratch)
             throw Failure(description: "cannot write \(url.path): \(reason)")
         }
     }
-
-    static func reason(_ error: any Error) -> String { systemReason(error) }
 }

@@ -65,12 +65,13 @@ extension StringProtocol {
 /// The system's reason for a failed file operation ("No such file or directory"), without
 /// Foundation's wrapping: the errno under a CocoaError, or the error itself.
 public func systemReason(_ error: any Error) -> String {
-    if let cocoa = error as? CocoaError, let posix = cocoa.underlying as? POSIXError {
-        return String(cString: strerror(posix.code.rawValue))
-    }
-    if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+    if let cocoa = error as? CocoaError, let posix = cocoa.underlying as? POSIXError { return errnoReason(posix.code.rawValue) }
+    if let posix = error as? POSIXError { return errnoReason(posix.code.rawValue) }
     return String(describing: error)
 }
+
+/// The system's reason for an error number ("No such file or directory").
+public func errnoReason(_ code: Int32) -> String { String(cString: strerror(code)) }
 
 /// write(2) until every byte is written: 0, or the errno that stopped it.
 @discardableResult
@@ -105,7 +106,7 @@ public func startThread(stackSize: Int = 8 << 20, _ body: @escaping @Sendable ()
         Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
         return nil
     }, context)
-    precondition(code == 0, "pthread_create: \(String(cString: strerror(code)))")
+    precondition(code == 0, "pthread_create: \(errnoReason(code))")
 }
 
 /// The variables among `names` that this process's environment sets (getenv), for a default

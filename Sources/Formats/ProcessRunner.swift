@@ -36,7 +36,7 @@ public enum ProcessRunner {
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
         if let directory { _ = GNU.addchdir(&actions, directory.path) }
         var child: pid_t = 0
-        let code = spawn(executable, arguments, environment: environment, actions: &actions, pid: &child)
+        let code = spawn([executable] + arguments, environment: environment, actions: &actions, pid: &child)
         close(out[1]); close(err[1])
         guard code == 0 else {
             close(out[0]); close(err[0])
@@ -55,28 +55,30 @@ public enum ProcessRunner {
     }
 
     private static func failure(_ executable: String, _ code: Int32) -> FormatError {
-        FormatError(file: executable, line: nil, message: "cannot start: \(String(cString: strerror(code)))")
+        FormatError(file: executable, line: nil, message: "cannot start: \(errnoReason(code))")
     }
 
-    /// posix_spawn with the default signals: its error number (0: started as `pid`).
-    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?,
-                              actions: inout posix_spawn_file_actions_t, pid: inout pid_t) -> Int32 {
-        var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    /// posix_spawn of `command` (a path, then the arguments) with `actions`, `environment`
+    /// when given (else this process's), no blocked signal and every signal's default action:
+    /// its error number (0: started as `pid`).
+    public static func spawn(_ command: [String], environment: [String: String]? = nil,
+                             actions: inout posix_spawn_file_actions_t, pid: inout pid_t) -> Int32 {
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
         defer {
             argv.forEach { free($0) }
             envp?.forEach { free($0) }
         }
         return withDefaultSignals { attributes in
-            envp == nil ? posix_spawn(&pid, executable, &actions, &attributes, &argv, environ)
-                : posix_spawn(&pid, executable, &actions, &attributes, &argv, &envp!)
+            envp == nil ? posix_spawn(&pid, command[0], &actions, &attributes, &argv, environ)
+                : posix_spawn(&pid, command[0], &actions, &attributes, &argv, &envp!)
         }
     }
 
     /// Spawn attributes that give the child no blocked signal and every signal's default action
     /// (as Foundation's Process did): this process ignores SIGPIPE (`main`) and a suite's
     /// threads block SIGINT and SIGTERM, neither of which a tool should inherit.
-    public static func withDefaultSignals<T>(_ body: (inout posix_spawnattr_t) -> T) -> T {
+    private static func withDefaultSignals<T>(_ body: (inout posix_spawnattr_t) -> T) -> T {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -37,7 +37,7 @@ public struct UnitTestsConfig: Sendable, Equatable {
     public init(contentsOf url: URL, displayPath: String) throws(FormatError) {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             // errno's words: Foundation's own message for a missing file names no cause.
-            let reason = access(url.path, R_OK) == 0 ? "not a file" : String(cString: strerror(errno)).lowercased()
+            let reason = access(url.path, R_OK) == 0 ? "not a file" : errnoReason(errno).lowercased()
             throw FormatError(file: displayPath, line: nil, message: "cannot read: \(reason)")
         }
         try self.init(text: String(decoding: data, as: UTF8.self), file: displayPath)
